@@ -1,0 +1,83 @@
+"""The vocabulary: words and their counts, most frequent first.
+
+Order is deterministic: by descending count, ties broken by the word itself
+(Python string order), so the same corpus always gives the same ids whatever
+the order in which words were first seen. Word ids are positions in this order.
+
+Files use word2vec.c's vocabulary format: one ``word count`` per line
+(``-save-vocab`` / ``-read-vocab``). word2vec.c writes its sentence marker
+``</s>`` as the first line; it is skipped when reading.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import FastW2VError
+from .vectors import atomic_write
+
+SENTENCE_MARKER = "</s>"
+
+
+@dataclass
+class Vocabulary:
+    words: list[str]
+    counts: np.ndarray  # int64, same order as words, non-increasing
+    _index: dict[str, int] | None = field(default=None, repr=False, compare=False)
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    @property
+    def total(self) -> int:
+        """Number of corpus tokens covered by the vocabulary."""
+        return int(self.counts.sum())
+
+    @property
+    def index(self) -> dict[str, int]:
+        if self._index is None:
+            self._index = {w: i for i, w in enumerate(self.words)}
+        return self._index
+
+    def __contains__(self, word: str) -> bool:
+        return word in self.index
+
+    @classmethod
+    def from_counts(cls, counts: dict[str, int], min_count: int = 1) -> "Vocabulary":
+        """Keep words seen at least ``min_count`` times, in canonical order."""
+        kept = [(w, c) for w, c in counts.items() if c >= min_count]
+        kept.sort(key=lambda wc: (-wc[1], wc[0]))
+        return cls([w for w, _ in kept], np.array([c for _, c in kept], dtype=np.int64))
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write ``word count`` lines (word2vec.c's vocabulary format), atomically."""
+        with atomic_write(path, "w") as f:
+            for w, c in zip(self.words, self.counts.tolist()):
+                f.write(f"{w} {c}\n")
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, min_count: int = 1) -> "Vocabulary":
+        """Read a ``word count`` file; words below ``min_count`` are dropped."""
+        path = Path(path)
+        counts: dict[str, int] = {}
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                for lineno, line in enumerate(f, 1):
+                    parts = line.split()
+                    if not parts:
+                        continue
+                    if len(parts) != 2 or not parts[1].isdigit():
+                        raise FastW2VError(
+                            f"{path}:{lineno}: expected 'word count', got {line.strip()[:60]!r}")
+                    if parts[0] == SENTENCE_MARKER:
+                        continue
+                    counts[parts[0]] = counts.get(parts[0], 0) + int(parts[1])
+        except OSError as exc:
+            raise FastW2VError(f"cannot read vocabulary file {path}: {exc.strerror}") from None
+        if not counts:
+            raise FastW2VError(f"vocabulary file {path} holds no words")
+        return cls.from_counts(counts, min_count)
