@@ -1,0 +1,117 @@
+"""The ``fastw2v`` command line: a thin layer over the Python API.
+
+Every problem the user can fix is reported as one line, ``fastw2v: error: ...``,
+with exit status 2 and no traceback; no output file is written in that case.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from .errors import FastW2VError
+
+try:  # typer >= 0.2x carries its own copy of click
+    from typer import TyperException as _UsageProblem
+except ImportError:  # older typer: click's exceptions
+    from click import ClickException as _UsageProblem
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Train word2vec embeddings (skip-gram and CBOW) fast on multicore CPUs.",
+)
+
+
+@app.callback()
+def _root() -> None:
+    """Train word2vec embeddings (skip-gram and CBOW) fast on multicore CPUs."""
+
+
+@app.command(no_args_is_help=True)
+def train(
+    corpus: List[Path] = typer.Argument(..., help="Corpus files: plain text, .gz, .bz2 or .xz; "
+                                        "whitespace-separated tokens, one sentence per line."),
+    output: Path = typer.Option(..., "--output", "-o", help="Where to write the vectors (word2vec format)."),
+    model: str = typer.Option("sg", "--model", help="sg (skip-gram) or cbow."),
+    cbow: Optional[int] = typer.Option(None, "--cbow", help="word2vec.c style: 1 for CBOW, 0 for skip-gram; "
+                                       "overrides --model."),
+    dim: int = typer.Option(100, "--dim", "--size", help="Vector dimensions."),
+    window: int = typer.Option(5, "--window", help="Maximum distance to a context word "
+                               "(each centre word draws its window uniformly from 1..window)."),
+    negative: int = typer.Option(5, "--negative", help="Negative samples per centre word."),
+    sample: float = typer.Option(1e-3, "--sample", help="Subsampling threshold for frequent words (0: off)."),
+    min_count: int = typer.Option(5, "--min-count", help="Ignore words seen fewer times than this."),
+    max_vocab_size: int = typer.Option(0, "--max-vocab-size", help="Prune the rarest words while counting "
+                                       "whenever more than this many are held (0: no limit)."),
+    alpha: Optional[float] = typer.Option(None, "--alpha", help="Starting learning rate "
+                                          "[default: 0.025 for sg, 0.05 for cbow]."),
+    min_alpha: Optional[float] = typer.Option(None, "--min-alpha", help="Final learning rate "
+                                              "[default: 0.0001 x alpha]."),
+    epochs: int = typer.Option(5, "--epochs", "--iter", help="Passes over the corpus."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="Worker threads [default: all cores]."),
+    seed: int = typer.Option(1, "--seed", help="Random seed (same seed and --threads 1: same vectors)."),
+    ns_exponent: float = typer.Option(0.75, "--ns-exponent", help="Exponent of the unigram "
+                                      "distribution negatives are drawn from."),
+    max_sentence_length: int = typer.Option(10000, "--max-sentence-length", help="Cut longer lines "
+                                            "into sentences of at most this many tokens."),
+    batching: str = typer.Option("shared-negatives", "--batching", help="Skip-gram update rule: "
+                                 "shared-negatives (one negative set per centre word) or none "
+                                 "(word2vec.c's per-pair rule)."),
+    binary: bool = typer.Option(False, "--binary", help="Write word2vec.c's binary format instead of text."),
+    save_vocab: Optional[Path] = typer.Option(None, "--save-vocab", help="Also write the vocabulary "
+                                              "('word count' per line)."),
+    read_vocab: Optional[Path] = typer.Option(None, "--read-vocab", help="Use this vocabulary file "
+                                              "instead of counting the corpus."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
+) -> None:
+    """Train word vectors on CORPUS and write them to --output."""
+    from .train import train as train_model
+    from .vectors import check_output_path
+
+    check_output_path(output)
+    if cbow is not None:
+        if cbow not in (0, 1):
+            raise FastW2VError(f"--cbow must be 0 or 1 (got {cbow})")
+        model = "cbow" if cbow else "sg"
+    trained = train_model(
+        [str(p) for p in corpus], vocab=read_vocab, save_vocab=save_vocab, progress=not quiet,
+        model=model, dim=dim, window=window, negative=negative, sample=sample,
+        min_count=min_count, max_vocab_size=max_vocab_size, alpha=alpha, min_alpha=min_alpha,
+        epochs=epochs, threads=threads, seed=seed, ns_exponent=ns_exponent,
+        max_sentence_length=max_sentence_length, batching=batching)
+    trained.save(output, binary=binary)
+    if not quiet:
+        print(f"wrote {len(trained.words):,} vectors of {trained.options.dim} dimensions to {output}",
+              file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``fastw2v`` script."""
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=argv, prog_name="fastw2v", standalone_mode=False)
+    except FastW2VError as exc:
+        print(f"fastw2v: error: {exc}", file=sys.stderr)
+        return _exit(2)
+    except _UsageProblem as exc:
+        print(f"fastw2v: error: {exc.format_message()}", file=sys.stderr)
+        return _exit(getattr(exc, "exit_code", 2) or 2)
+    except (typer.Abort, KeyboardInterrupt):
+        print("fastw2v: interrupted", file=sys.stderr)
+        return _exit(130)
+    return _exit(result if isinstance(result, int) else 0)
+
+
+def _exit(code: int) -> int:
+    if __name__ == "__main__" or sys.argv and Path(sys.argv[0]).name == "fastw2v":
+        sys.exit(code)
+    return code
+
+
+if __name__ == "__main__":
+    main()

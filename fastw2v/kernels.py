@@ -1,0 +1,222 @@
+"""The Numba training kernels: one epoch of skip-gram or CBOW with negative sampling.
+
+Terms: ``syn0`` holds the input vectors (the word vectors users keep), ``syn1``
+the output vectors of negative sampling. As in word2vec.c, skip-gram feeds each
+context word's input vector to the output layer and asks it to tell the centre
+word (label 1) from ``negative`` noise words drawn from the unigram table
+(label 0); CBOW feeds the mean of the context vectors.
+
+Parallelism is Hogwild: the corpus is cut into chunks of whole sentences; worker
+``t`` takes chunks ``t, t + W, t + 2W, ...`` (W workers), so all workers move
+through the corpus together, and all update ``syn0`` and ``syn1`` without locks.
+Each chunk draws its random numbers from its own state, seeded from (seed,
+epoch, chunk), and the learning rate is a function of the corpus position: every
+random draw and every learning rate is the same whatever the number of threads.
+
+Skip-gram has two update rules:
+
+* ``shared negatives`` (the default; Ji et al. 2016, Intel's pWord2Vec): one set
+  of negatives per centre word, shared by all its context words, so that one
+  centre's work is three small dense products: scores = In (B x D) . Out^T
+  (D x (1+K)), then gradients for both sides from the same scores. The rows are
+  copied into contiguous scratch blocks first; the loops over D vectorise.
+* per pair (word2vec.c's original rule): fresh negatives for every
+  (context, centre) pair and a rank-1 update for each.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from .sampling import learning_rate, next_random, random_below, seed_state, sigmoid
+
+PROGRESS_STRIDE = 8  # progress counters sit 64 bytes apart: no false sharing
+
+
+@njit(cache=True, inline="always")
+def _draw_outputs(center, negative, neg_table, outs, rng):
+    """outs[0] = centre, then up to ``negative`` noise words (skipping the centre)."""
+    outs[0] = center
+    n_out = 1
+    n_table = neg_table.shape[0]
+    for _ in range(negative):
+        rng, bits = next_random(rng)
+        w = neg_table[random_below(bits, n_table)]
+        if w != center:
+            outs[n_out] = w
+            n_out += 1
+    return n_out, rng
+
+
+@njit(cache=True)
+def _sg_shared_step(syn0, syn1, ctx, n_ctx, outs, n_out, in_block, out_block, grad, acc,
+                    sig_table, alpha):
+    """Skip-gram update for one centre: contexts ctx[:n_ctx], outputs outs[:n_out]."""
+    dim = syn0.shape[1]
+    for b in range(n_ctx):
+        row = ctx[b]
+        for d in range(dim):
+            in_block[b, d] = syn0[row, d]
+    for k in range(n_out):
+        row = outs[k]
+        for d in range(dim):
+            out_block[k, d] = syn1[row, d]
+    for b in range(n_ctx):
+        for k in range(n_out):
+            f = np.float32(0.0)
+            for d in range(dim):
+                f += in_block[b, d] * out_block[k, d]
+            label = np.float32(1.0) if k == 0 else np.float32(0.0)
+            grad[b, k] = (label - sigmoid(sig_table, f)) * alpha
+    for b in range(n_ctx):
+        for d in range(dim):
+            acc[d] = 0.0
+        for k in range(n_out):
+            g = grad[b, k]
+            for d in range(dim):
+                acc[d] += g * out_block[k, d]
+        row = ctx[b]
+        for d in range(dim):
+            syn0[row, d] += acc[d]
+    for k in range(n_out):
+        for d in range(dim):
+            acc[d] = 0.0
+        for b in range(n_ctx):
+            g = grad[b, k]
+            for d in range(dim):
+                acc[d] += g * in_block[b, d]
+        row = outs[k]
+        for d in range(dim):
+            syn1[row, d] += acc[d]
+
+
+@njit(cache=True)
+def _sg_pair_step(syn0, syn1, row_in, outs, n_out, acc, sig_table, alpha):
+    """word2vec.c's update for one (context, centre) pair: input row_in, outputs outs."""
+    dim = syn0.shape[1]
+    for d in range(dim):
+        acc[d] = 0.0
+    for k in range(n_out):
+        row_out = outs[k]
+        f = np.float32(0.0)
+        for d in range(dim):
+            f += syn0[row_in, d] * syn1[row_out, d]
+        label = np.float32(1.0) if k == 0 else np.float32(0.0)
+        g = (label - sigmoid(sig_table, f)) * alpha
+        for d in range(dim):
+            acc[d] += g * syn1[row_out, d]
+        for d in range(dim):
+            syn1[row_out, d] += g * syn0[row_in, d]
+    for d in range(dim):
+        syn0[row_in, d] += acc[d]
+
+
+@njit(cache=True)
+def _cbow_step(syn0, syn1, ctx, n_ctx, outs, n_out, hidden, acc, sig_table, alpha):
+    """CBOW update for one centre: the mean of ctx[:n_ctx] predicts outs[:n_out]."""
+    dim = syn0.shape[1]
+    for d in range(dim):
+        hidden[d] = 0.0
+        acc[d] = 0.0
+    for b in range(n_ctx):
+        row = ctx[b]
+        for d in range(dim):
+            hidden[d] += syn0[row, d]
+    inv = np.float32(1.0) / n_ctx
+    for d in range(dim):
+        hidden[d] *= inv
+    for k in range(n_out):
+        row_out = outs[k]
+        f = np.float32(0.0)
+        for d in range(dim):
+            f += hidden[d] * syn1[row_out, d]
+        label = np.float32(1.0) if k == 0 else np.float32(0.0)
+        g = (label - sigmoid(sig_table, f)) * alpha
+        for d in range(dim):
+            acc[d] += g * syn1[row_out, d]
+        for d in range(dim):
+            syn1[row_out, d] += g * hidden[d]
+    # As word2vec.c and gensim (cbow_mean=1): every context row gets the whole error.
+    for b in range(n_ctx):
+        row = ctx[b]
+        for d in range(dim):
+            syn0[row, d] += acc[d]
+
+
+# Update rules, as passed to train_epoch.
+SG_SHARED = 0
+SG_PAIRS = 1
+CBOW = 2
+
+
+@njit(cache=True, nogil=True, parallel=True, fastmath=True)
+def train_epoch(syn0, syn1, tokens, sentence_ends, chunk_starts, keep, neg_table, sig_table,
+                rule, window, negative, alpha, min_alpha, epoch, epochs, seed, n_workers,
+                progress, chunk_alphas):
+    """Train one epoch in place on ``syn0`` / ``syn1``.
+
+    ``chunk_starts[c]:chunk_starts[c+1]`` are the sentences of chunk c.
+    ``progress[t * PROGRESS_STRIDE]`` counts the corpus words worker t has done
+    (read by the progress display while this runs without the GIL);
+    ``chunk_alphas[c]`` receives the learning rate at the start of chunk c.
+    """
+    n_chunks = chunk_starts.shape[0] - 1
+    n_tokens = tokens.shape[0]
+    total = np.float64(n_tokens) * epochs
+    dim = syn0.shape[1]
+    longest = 0
+    for s in range(sentence_ends.shape[0]):
+        start = sentence_ends[s - 1] if s > 0 else 0
+        longest = max(longest, sentence_ends[s] - start)
+    for t in prange(n_workers):
+        sentence = np.empty(longest, dtype=np.int32)
+        ctx = np.empty(2 * window, dtype=np.int32)
+        outs = np.empty(negative + 1, dtype=np.int32)
+        in_block = np.empty((2 * window, dim), dtype=np.float32)
+        out_block = np.empty((negative + 1, dim), dtype=np.float32)
+        grad = np.empty((2 * window, negative + 1), dtype=np.float32)
+        acc = np.empty(dim, dtype=np.float32)
+        hidden = np.empty(dim, dtype=np.float32)
+        for c in range(t, n_chunks, n_workers):
+            rng = seed_state(seed, epoch, c)
+            for s in range(chunk_starts[c], chunk_starts[c + 1]):
+                start = sentence_ends[s - 1] if s > 0 else 0
+                end = sentence_ends[s]
+                a = np.float32(learning_rate(alpha, min_alpha, epoch * np.float64(n_tokens) + start, total))
+                if s == chunk_starts[c]:
+                    chunk_alphas[c] = a
+                # Subsample: keep each word with its probability, afresh every epoch.
+                length = 0
+                for p in range(start, end):
+                    w = tokens[p]
+                    kp = keep[w]
+                    if kp < 1.0:
+                        rng, bits = next_random(rng)
+                        if np.float64(kp) * 4294967296.0 <= np.float64(bits):
+                            continue
+                    sentence[length] = w
+                    length += 1
+                for i in range(length):
+                    rng, bits = next_random(rng)
+                    reach = window - random_below(bits, window)  # 1..window
+                    n_ctx = 0
+                    for j in range(max(0, i - reach), min(length, i + reach + 1)):
+                        if j != i:
+                            ctx[n_ctx] = sentence[j]
+                            n_ctx += 1
+                    if n_ctx == 0:
+                        continue
+                    center = sentence[i]
+                    if rule == SG_SHARED:
+                        n_out, rng = _draw_outputs(center, negative, neg_table, outs, rng)
+                        _sg_shared_step(syn0, syn1, ctx, n_ctx, outs, n_out, in_block, out_block,
+                                        grad, acc, sig_table, a)
+                    elif rule == SG_PAIRS:
+                        for b in range(n_ctx):
+                            n_out, rng = _draw_outputs(center, negative, neg_table, outs, rng)
+                            _sg_pair_step(syn0, syn1, ctx[b], outs, n_out, acc, sig_table, a)
+                    else:
+                        n_out, rng = _draw_outputs(center, negative, neg_table, outs, rng)
+                        _cbow_step(syn0, syn1, ctx, n_ctx, outs, n_out, hidden, acc, sig_table, a)
+                progress[t * PROGRESS_STRIDE] += end - start

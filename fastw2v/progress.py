@@ -1,0 +1,80 @@
+"""Progress display on stderr: a live bar on a terminal, nothing at all when quiet.
+
+Training runs in Numba without the GIL; a :class:`Monitor` thread polls the
+kernels' shared word counters a few times a second and updates the bar, so the
+kernels never call back into Python.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+
+class Display:
+    """Phases of work shown as progress bars (or not at all when ``enabled`` is false)."""
+
+    def __init__(self, enabled: bool = True):
+        self.enabled = enabled
+        self.console = Console(stderr=True)
+
+    @contextlib.contextmanager
+    def phase(self, description: str, total: float) -> Iterator[Callable[..., None]]:
+        """Yield ``update(done, info="")`` for one phase with ``total`` units of work."""
+        if not self.enabled:
+            yield lambda done, info="": None
+            return
+        columns = (TextColumn("{task.description:<9}"), BarColumn(), TaskProgressColumn(),
+                   TextColumn("{task.fields[info]}"), TextColumn("ETA"), TimeRemainingColumn())
+        with Progress(*columns, console=self.console, transient=False,
+                      refresh_per_second=5) as bar:
+            task = bar.add_task(description, total=max(total, 1), info="")
+
+            def update(done: float, info: str = "") -> None:
+                bar.update(task, completed=min(done, total), info=info)
+
+            yield update
+            bar.update(task, completed=max(total, 1))
+
+    def line(self, text: str) -> None:
+        if self.enabled:
+            print(text, file=sys.stderr, flush=True)
+
+
+class Monitor:
+    """Calls ``poll()`` every ``interval`` seconds in a thread until stopped."""
+
+    def __init__(self, poll: Callable[[], None], interval: float = 0.2):
+        self._poll = poll
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="fastw2v-progress", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self._poll()
+
+    def __enter__(self) -> "Monitor":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._poll()
+
+
+def format_rate(words_per_second: float) -> str:
+    if words_per_second >= 1e6:
+        return f"{words_per_second / 1e6:.2f}M words/s"
+    return f"{words_per_second / 1e3:.0f}k words/s"
+
+
+def elapsed(start: float) -> float:
+    return time.perf_counter() - start
