@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from .prefetch import prefetch_row
 from .sampling import learning_rate, next_random, random_below, seed_state, sigmoid
 
 PROGRESS_STRIDE = 8  # progress counters sit 64 bytes apart: no false sharing
@@ -49,7 +50,7 @@ def _draw_outputs(center, negative, neg_table, outs, rng):
     return n_out, rng
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=True)
 def _sg_shared_step(syn0, syn1, ctx, n_ctx, outs, n_out, in_block, out_block, grad, acc,
                     sig_table, alpha):
     """Skip-gram update for one centre: contexts ctx[:n_ctx], outputs outs[:n_out]."""
@@ -91,7 +92,7 @@ def _sg_shared_step(syn0, syn1, ctx, n_ctx, outs, n_out, in_block, out_block, gr
             syn1[row, d] += acc[d]
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=True)
 def _sg_pair_step(syn0, syn1, row_in, outs, n_out, acc, sig_table, alpha):
     """word2vec.c's update for one (context, centre) pair: input row_in, outputs outs."""
     dim = syn0.shape[1]
@@ -112,7 +113,7 @@ def _sg_pair_step(syn0, syn1, row_in, outs, n_out, acc, sig_table, alpha):
         syn0[row_in, d] += acc[d]
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=True)
 def _cbow_step(syn0, syn1, ctx, n_ctx, outs, n_out, hidden, acc, sig_table, alpha):
     """CBOW update for one centre: the mean of ctx[:n_ctx] predicts outs[:n_out]."""
     dim = syn0.shape[1]
@@ -172,7 +173,8 @@ def train_epoch(syn0, syn1, tokens, sentence_ends, chunk_starts, keep, neg_table
     for t in prange(n_workers):
         sentence = np.empty(longest, dtype=np.int32)
         ctx = np.empty(2 * window, dtype=np.int32)
-        outs = np.empty(negative + 1, dtype=np.int32)
+        outs = np.empty((2, negative + 1), dtype=np.int32)  # this centre's and the next one's
+        n_outs = np.zeros(2, dtype=np.int64)
         in_block = np.empty((2 * window, dim), dtype=np.float32)
         out_block = np.empty((negative + 1, dim), dtype=np.float32)
         grad = np.empty((2 * window, negative + 1), dtype=np.float32)
@@ -197,7 +199,19 @@ def train_epoch(syn0, syn1, tokens, sentence_ends, chunk_starts, keep, neg_table
                             continue
                     sentence[length] = w
                     length += 1
+                if length > 0 and rule != SG_PAIRS:
+                    n_outs[0], rng = _draw_outputs(sentence[0], negative, neg_table, outs[0], rng)
                 for i in range(length):
+                    now = i & 1
+                    if rule != SG_PAIRS and i + 1 < length:
+                        # Draw the next centre's outputs now and prefetch their rows (and
+                        # the input row entering the window), so the loads overlap this step.
+                        nxt = 1 - now
+                        n_outs[nxt], rng = _draw_outputs(sentence[i + 1], negative, neg_table,
+                                                         outs[nxt], rng)
+                        for k in range(n_outs[nxt]):
+                            prefetch_row(syn1, outs[nxt, k])
+                        prefetch_row(syn0, sentence[min(i + 1 + window, length - 1)])
                     rng, bits = next_random(rng)
                     reach = window - random_below(bits, window)  # 1..window
                     n_ctx = 0
@@ -207,16 +221,15 @@ def train_epoch(syn0, syn1, tokens, sentence_ends, chunk_starts, keep, neg_table
                             n_ctx += 1
                     if n_ctx == 0:
                         continue
-                    center = sentence[i]
                     if rule == SG_SHARED:
-                        n_out, rng = _draw_outputs(center, negative, neg_table, outs, rng)
-                        _sg_shared_step(syn0, syn1, ctx, n_ctx, outs, n_out, in_block, out_block,
-                                        grad, acc, sig_table, a)
-                    elif rule == SG_PAIRS:
-                        for b in range(n_ctx):
-                            n_out, rng = _draw_outputs(center, negative, neg_table, outs, rng)
-                            _sg_pair_step(syn0, syn1, ctx[b], outs, n_out, acc, sig_table, a)
+                        _sg_shared_step(syn0, syn1, ctx, n_ctx, outs[now], n_outs[now], in_block,
+                                        out_block, grad, acc, sig_table, a)
+                    elif rule == CBOW:
+                        _cbow_step(syn0, syn1, ctx, n_ctx, outs[now], n_outs[now], hidden, acc,
+                                   sig_table, a)
                     else:
-                        n_out, rng = _draw_outputs(center, negative, neg_table, outs, rng)
-                        _cbow_step(syn0, syn1, ctx, n_ctx, outs, n_out, hidden, acc, sig_table, a)
+                        center = sentence[i]
+                        for b in range(n_ctx):
+                            n_out, rng = _draw_outputs(center, negative, neg_table, outs[0], rng)
+                            _sg_pair_step(syn0, syn1, ctx[b], outs[0], n_out, acc, sig_table, a)
                 progress[t * PROGRESS_STRIDE] += end - start

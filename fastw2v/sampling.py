@@ -73,9 +73,11 @@ def negative_table(counts: np.ndarray, exponent: float = 0.75, size: int | None 
     size = size or negative_table_size(len(weights))
     cumulative = np.cumsum(weights)
     cumulative /= cumulative[-1]
-    positions = (np.arange(size, dtype=np.float64) + 0.5) / size
-    table = np.searchsorted(cumulative, positions, side="right")
-    return np.minimum(table, len(weights) - 1).astype(np.int32)
+    # Word i owns the slots j with cumulative[i-1] <= (j + 0.5) / size < cumulative[i].
+    bounds = np.ceil(cumulative * size - 0.5).astype(np.int64)
+    bounds[-1] = size
+    slots = np.diff(bounds, prepend=0)
+    return np.repeat(np.arange(len(weights), dtype=np.int32), slots)
 
 
 # ---------------------------------------------------------------- learning rate

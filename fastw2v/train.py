@@ -19,6 +19,7 @@ from . import kernels
 from .corpus import Corpus, EncodedCorpus
 from .encode import vocab_and_corpus
 from .errors import FastW2VError
+from .prefetch import LINE_FLOATS
 from .progress import Display, Monitor, elapsed, format_rate
 from .sampling import keep_probabilities, negative_table, sigmoid_table
 from .vectors import save_word2vec
@@ -102,14 +103,27 @@ class TrainStats:
 
 @dataclass
 class Word2VecModel:
-    """A trained model: vocabulary, input vectors (the word vectors) and output vectors."""
+    """A trained model: vocabulary, input vectors (the word vectors) and output vectors.
+
+    ``syn0`` and ``syn1`` are the training buffers: rows padded with zero columns to
+    a whole number of 64-byte cache lines (see :func:`aligned_zeros`).
+    ``input_vectors`` and ``output_vectors`` are their ``dim`` real columns.
+    """
 
     vocab: Vocabulary
-    input_vectors: np.ndarray  # (V, dim) float32: syn0
-    output_vectors: np.ndarray  # (V, dim) float32: syn1neg
+    syn0: np.ndarray  # (V, padded dim) float32: input vectors
+    syn1: np.ndarray  # (V, padded dim) float32: output vectors of negative sampling
     options: TrainOptions
     stats: TrainStats = field(default_factory=TrainStats)
     chunk_alphas: np.ndarray | None = None  # learning rate at each chunk start, last epoch
+
+    @property
+    def input_vectors(self) -> np.ndarray:
+        return self.syn0[:, :self.options.dim]
+
+    @property
+    def output_vectors(self) -> np.ndarray:
+        return self.syn1[:, :self.options.dim]
 
     @property
     def words(self) -> list[str]:
@@ -140,11 +154,26 @@ def chunk_layout(sentence_ends: np.ndarray, chunk_words: int = CHUNK_WORDS) -> n
                            [sentence_ends.shape[0]])).astype(np.int64)
 
 
+def aligned_zeros(rows: int, dim: int) -> np.ndarray:
+    """A zero float32 matrix whose rows are whole, 64-byte aligned cache lines.
+
+    Columns beyond ``dim`` are padding. They start at zero and stay exactly zero
+    in training (every update to a column is a product with the same column of
+    another padded matrix), so they never change a result; they let the kernels'
+    vector loops run without remainders or loads split across cache lines.
+    """
+    width = -(-dim // LINE_FLOATS) * LINE_FLOATS
+    flat = np.zeros(rows * width + LINE_FLOATS, dtype=np.float32)
+    offset = (-flat.ctypes.data % 64) // 4
+    return flat[offset:offset + rows * width].reshape(rows, width)
+
+
 def initial_vectors(n: int, dim: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Input vectors uniform in [-0.5/dim, 0.5/dim); output vectors zero."""
+    """Padded syn0 uniform in [-0.5/dim, 0.5/dim) (real columns), syn1 zero."""
     rng = np.random.default_rng(seed)
-    syn0 = ((rng.random((n, dim), dtype=np.float32) - np.float32(0.5)) / np.float32(dim))
-    return syn0, np.zeros((n, dim), dtype=np.float32)
+    syn0 = aligned_zeros(n, dim)
+    syn0[:, :dim] = (rng.random((n, dim), dtype=np.float32) - np.float32(0.5)) / np.float32(dim)
+    return syn0, aligned_zeros(n, dim)
 
 
 def train(corpus, *, vocab: Vocabulary | str | os.PathLike | None = None,
@@ -210,7 +239,7 @@ def run_epochs(model: Word2VecModel, encoded: EncodedCorpus, display: Display) -
 
             with Monitor(poll):
                 kernels.train_epoch(
-                    model.input_vectors, model.output_vectors, encoded.tokens,
+                    model.syn0, model.syn1, encoded.tokens,
                     encoded.sentence_ends, chunks, keep, table, sig, opts.rule, opts.window,
                     opts.negative, opts.alpha, opts.min_alpha, epoch, opts.epochs, opts.seed,
                     opts.threads, progress, chunk_alphas)
