@@ -18,6 +18,7 @@ import lzma
 import os
 import queue
 import threading
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,7 +75,7 @@ def _file_blocks(files: list[Path], block_bytes: int) -> Iterator[Block]:
     for path in files:
         try:
             yield from _read_file(path, done, block_bytes)
-        except (OSError, EOFError, lzma.LZMAError) as exc:
+        except (OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
             raise FastW2VError(f"cannot read corpus file {path}: {exc}") from None
         done += path.stat().st_size
 
@@ -141,12 +142,14 @@ class Corpus:
             self.files = check_corpus_files(source)
             self.sentences = None
             self.total_bytes = sum(f.stat().st_size for f in self.files)
+            self.compressed = any(f.suffix.lower() in _OPENERS for f in self.files)
         elif not source:
             raise FastW2VError("no corpus given")
         else:
             self.files = None
             self.sentences = source
             self.total_bytes = 0
+            self.compressed = True  # size unknown in advance
 
     def describe(self) -> str:
         if self.files:

@@ -28,10 +28,32 @@ ProgressFn = Callable[[int], None]  # called with bytes of input consumed so far
 @dataclass
 class ScanResult:
     table: wt.WordTable
-    prov_ids: list[np.ndarray] | None  # provisional ids per block, None if stale after pruning
-    prov_ends: list[np.ndarray]
-    n_tokens: int
+    prov_ids: np.ndarray | None  # provisional id of every token; None if stale after pruning
+    prov_ends: list[np.ndarray]  # sentence ends (positions in prov_ids), per block
     pruned: bool
+
+
+class _IdBuffer:
+    """One growing int32 array for the provisional ids of the whole corpus.
+
+    It is allocated generously: memory that is never written is never touched,
+    so the unused tail costs address space, not RAM. Writing the ids into one
+    array (rather than a list of blocks) lets :func:`encode_corpus` compact them
+    in place, without first-touching another copy of the corpus (on this kind of
+    VM first touch costs about 0.2 s per 76 MB).
+    """
+
+    def __init__(self, estimate: int):
+        self.ids = np.empty(max(estimate, 1 << 16), dtype=np.int32)
+        self.n = 0
+
+    def room(self, need: int) -> np.ndarray:
+        """A writable view of at least ``need`` free slots."""
+        if self.ids.shape[0] - self.n < need:
+            grown = np.empty(max(2 * self.ids.shape[0], self.n + need), dtype=np.int32)
+            grown[:self.n] = self.ids[:self.n]
+            self.ids = grown
+        return self.ids[self.n:]
 
 
 def scan_corpus(corpus: Corpus, *, max_sentence_length: int, max_vocab_size: int = 0,
@@ -39,30 +61,39 @@ def scan_corpus(corpus: Corpus, *, max_sentence_length: int, max_vocab_size: int
                 progress: ProgressFn | None = None) -> ScanResult:
     """Tokenise the whole corpus once: count words and emit provisional ids."""
     table = table or wt.WordTable()
-    ids_out: list[np.ndarray] | None = []
+    # Upper bound for plain text: a token takes at least 2 bytes. Compressed input
+    # is rarely over 8x smaller than its text.
+    ids: _IdBuffer | None = _IdBuffer(corpus.total_bytes * 4 if corpus.compressed
+                                      else corpus.total_bytes // 2 + 1)
     ends_out: list[np.ndarray] = []
     min_reduce = 1
     pruned = False
     carry = b""
-    out_ids = out_ends = None
+    scratch = np.empty(0, dtype=np.int32)
+    out_ends = np.empty(0, dtype=np.int64)
     for block in corpus.blocks():
         data = carry + block.data if carry else block.data
         carry = b""
         buf = np.frombuffer(data, dtype=np.uint8)
         size = len(buf) // 2 + 1
-        if out_ids is None or out_ids.shape[0] < size:
-            out_ids = np.empty(size, dtype=np.int32)
+        if out_ends.shape[0] < size:
             out_ends = np.empty(size, dtype=np.int64)
         # A word longer than 1 MiB is cut there rather than carried forever.
         final = block.end_of_file or len(buf) > 1 << 20 and not wt.WHITESPACE[buf].any()
         pos = 0
         while True:
+            if ids is not None:
+                out_ids = ids.room(size)
+            else:  # ids are not kept after pruning: scribble in a scratch buffer
+                if scratch.shape[0] < size:
+                    scratch = np.empty(size, dtype=np.int32)
+                out_ids = scratch
             pos, n_ids, n_ends, status = wt.scan(
                 buf, pos, final, table.slots, table.ent_hash, table.ent_off, table.ent_len,
                 table.counts, table.arena, table.state, max_sentence_length, max_vocab_size,
                 frozen, out_ids, out_ends, wt.WHITESPACE)
-            if ids_out is not None:
-                ids_out.append(out_ids[:n_ids].copy())
+            if ids is not None:
+                ids.n += n_ids
             ends_out.append(out_ends[:n_ends].copy())
             if status == wt.OK:
                 break
@@ -73,7 +104,7 @@ def scan_corpus(corpus: Corpus, *, max_sentence_length: int, max_vocab_size: int
                     table.prune(min_reduce)
                     min_reduce += 1
                 pruned = True
-                ids_out = None
+                ids = None
         if pos < len(buf):
             carry = data[pos:]
         if block.end_of_file and table.state[wt.SENT_LEN] > 0:
@@ -81,47 +112,68 @@ def scan_corpus(corpus: Corpus, *, max_sentence_length: int, max_vocab_size: int
             table.state[wt.SENT_LEN] = 0
         if progress is not None:
             progress(block.raw_done)
-    return ScanResult(table, ids_out, ends_out, int(table.state[wt.N_TOKENS]), pruned)
+    prov_ids = ids.ids[:ids.n] if ids is not None else None
+    return ScanResult(table, prov_ids, ends_out, pruned)
 
 
 def build_vocabulary(table: wt.WordTable, min_count: int) -> tuple[Vocabulary, np.ndarray]:
     """The vocabulary of a counted table, and ``remap``: table entry -> word id (or -1).
 
     Words are decoded from UTF-8 with replacement, so two byte strings that differ
-    only in invalid bytes become one word (their counts are added).
+    only in invalid bytes become one word (their counts are added). Such merges
+    can only happen among entries with a byte >= 128; plain-ASCII entries are
+    decoded only if they reach ``min_count``, in one vectorised pass.
     """
     n = table.n_words
     counts = table.counts[:n]
     high = wt.has_high_byte(table.ent_off, table.ent_len, table.arena, n)
-    # Plain-ASCII entries cannot collide after decoding; only candidates are decoded.
-    ascii_kept = np.flatnonzero(~high & (counts >= min_count))
-    by_word: dict[str, int] = {}
-    entries_of: dict[str, list[int]] = {}
-    for e in ascii_kept.tolist():
-        w = table.word_bytes(e).decode("ascii")
-        by_word[w] = int(counts[e])
-        entries_of[w] = [e]
+    arena = table.arena[:int(table.state[wt.ARENA_USED])].tobytes()
+    starts = table.ent_off[:n].tolist()
+    ends = (table.ent_off[:n] + table.ent_len[:n]).tolist()
+
+    ascii_entries = np.flatnonzero(~high & (counts >= min_count))
+    words = [arena[starts[e]:ends[e]].decode("ascii") for e in ascii_entries.tolist()]
+    word_counts = counts[ascii_entries].tolist()
+    entries: list[int | list[int]] = ascii_entries.tolist()
+    merged: dict[str, int] = {}  # decoded non-ASCII word -> its position in words
     for e in np.flatnonzero(high).tolist():
-        w = table.word_bytes(e).decode("utf-8", "replace")
-        by_word[w] = by_word.get(w, 0) + int(counts[e])
-        entries_of.setdefault(w, []).append(e)
-    vocab = Vocabulary.from_counts(by_word, min_count)
+        w = arena[starts[e]:ends[e]].decode("utf-8", "replace")
+        i = merged.get(w)
+        if i is None:
+            merged[w] = len(words)
+            words.append(w)
+            word_counts.append(int(counts[e]))
+            entries.append([e])
+        else:
+            word_counts[i] += int(counts[e])
+            entries[i].append(e)
+
+    order = sorted((i for i in range(len(words)) if word_counts[i] >= min_count),
+                   key=lambda i: (-word_counts[i], words[i]))
+    vocab = Vocabulary([words[i] for i in order],
+                       np.array([word_counts[i] for i in order], dtype=np.int64))
     remap = np.full(n, -1, dtype=np.int32)
-    for i, w in enumerate(vocab.words):
-        remap[entries_of[w]] = i
+    n_ascii = len(ascii_entries)
+    plain = [(entries[i], rank) for rank, i in enumerate(order) if i < n_ascii]
+    if plain:
+        remap[[e for e, _ in plain]] = [rank for _, rank in plain]
+    for rank, i in enumerate(order):
+        if i >= n_ascii:
+            remap[entries[i]] = rank
     return vocab, remap
 
 
 def encode_corpus(scan: ScanResult, remap: np.ndarray) -> EncodedCorpus:
-    """Map a scan's provisional ids to vocabulary ids (``remap``), dropping the rest."""
-    prov_ids = np.concatenate(scan.prov_ids) if scan.prov_ids else np.empty(0, np.int32)
+    """Map a scan's provisional ids to vocabulary ids (``remap``), dropping the rest.
+
+    Compacts in place: the scan's id array becomes the corpus's token array.
+    """
+    tokens = scan.prov_ids
+    scan.prov_ids = None
     prov_ends = np.concatenate(scan.prov_ends) if scan.prov_ends else np.empty(0, np.int64)
-    scan.prov_ids = None  # free the provisional blocks
-    tokens = np.empty(prov_ids.shape[0], dtype=np.int32)
     ends = np.empty(prov_ends.shape[0], dtype=np.int64)
-    n, n_ends = wt.compact(prov_ids, prov_ends, remap, tokens, ends)
-    del prov_ids
-    return EncodedCorpus(tokens[:n].copy(), ends[:n_ends].copy())
+    n, n_ends = wt.compact(tokens, prov_ends, remap, tokens, ends)
+    return EncodedCorpus(tokens[:n], ends[:n_ends])
 
 
 def frozen_table(vocab: Vocabulary) -> wt.WordTable:
@@ -159,8 +211,17 @@ def vocab_and_corpus(corpus: Corpus, *, min_count: int, max_vocab_size: int,
     table = frozen_table(vocab)
     scan = scan_corpus(corpus, max_sentence_length=max_sentence_length, table=table,
                        frozen=True, progress=progress)
-    identity = np.arange(len(vocab), dtype=np.int32)
-    encoded = encode_corpus(scan, identity)
+    encoded = encode_corpus(scan, _frozen_remap(table, vocab))
     if encoded.n_words == 0:
         raise FastW2VError(f"no word of the vocabulary occurs in {corpus.describe()}")
     return vocab, encoded
+
+
+def _frozen_remap(table: wt.WordTable, vocab: Vocabulary) -> np.ndarray:
+    """Entry -> word id after a frozen scan: the vocabulary itself, then any entries
+    the scan added for invalid UTF-8 tokens, matched by their decoded form."""
+    remap = np.full(table.n_words, -1, dtype=np.int32)
+    remap[:len(vocab)] = np.arange(len(vocab), dtype=np.int32)
+    for e in range(len(vocab), table.n_words):
+        remap[e] = vocab.index.get(table.word_bytes(e).decode("utf-8", "replace"), -1)
+    return remap

@@ -1,5 +1,8 @@
 """Progress display on stderr: a live bar on a terminal, nothing at all when quiet.
 
+When stderr is not a terminal (a log file, CI) no bars are drawn, only the
+summary lines; an error hides the bar, so the error is the one line that remains.
+
 Training runs in Numba without the GIL; a :class:`Monitor` thread polls the
 kernels' shared word counters a few times a second and updates the bar, so the
 kernels never call back into Python.
@@ -23,11 +26,12 @@ class Display:
     def __init__(self, enabled: bool = True):
         self.enabled = enabled
         self.console = Console(stderr=True)
+        self.bars = enabled and self.console.is_terminal
 
     @contextlib.contextmanager
     def phase(self, description: str, total: float) -> Iterator[Callable[..., None]]:
         """Yield ``update(done, info="")`` for one phase with ``total`` units of work."""
-        if not self.enabled:
+        if not self.bars:
             yield lambda done, info="": None
             return
         columns = (TextColumn("{task.description:<9}"), BarColumn(), TaskProgressColumn(),
@@ -39,7 +43,11 @@ class Display:
             def update(done: float, info: str = "") -> None:
                 bar.update(task, completed=min(done, total), info=info)
 
-            yield update
+            try:
+                yield update
+            except BaseException:
+                bar.update(task, visible=False)
+                raise
             bar.update(task, completed=max(total, 1))
 
     def line(self, text: str) -> None:

@@ -12,6 +12,7 @@ Files use word2vec.c's vocabulary format: one ``word count`` per line
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from .errors import FastW2VError
 from .vectors import atomic_write
 
 SENTENCE_MARKER = "</s>"
+_ASCII_SPACE = re.compile(r"[ \t\n\v\f\r]+")  # the tokenizer's whitespace; words may hold others
 
 
 @dataclass
@@ -67,10 +69,10 @@ class Vocabulary:
         try:
             with open(path, encoding="utf-8", errors="replace") as f:
                 for lineno, line in enumerate(f, 1):
-                    parts = line.split()
-                    if not parts:
+                    parts = _ASCII_SPACE.split(line.strip(" \t\n\v\f\r"))
+                    if parts == [""]:
                         continue
-                    if len(parts) != 2 or not parts[1].isdigit():
+                    if len(parts) != 2 or not (parts[1].isascii() and parts[1].isdigit()):
                         raise FastW2VError(
                             f"{path}:{lineno}: expected 'word count', got {line.strip()[:60]!r}")
                     if parts[0] == SENTENCE_MARKER:
@@ -80,4 +82,7 @@ class Vocabulary:
             raise FastW2VError(f"cannot read vocabulary file {path}: {exc.strerror}") from None
         if not counts:
             raise FastW2VError(f"vocabulary file {path} holds no words")
-        return cls.from_counts(counts, min_count)
+        vocab = cls.from_counts(counts, min_count)
+        if len(vocab) == 0:
+            raise FastW2VError(f"no word in vocabulary file {path} reaches --min-count {min_count}")
+        return vocab

@@ -72,12 +72,45 @@ def _find(slots, ent_hash, ent_off, ent_len, arena, buf, start, length, h):
 
 
 @njit(cache=True, nogil=True)
+def valid_utf8(buf, start, length):
+    """Whether buf[start:start+length] is well-formed UTF-8 (shortest forms, no surrogates)."""
+    i = start
+    end = start + length
+    while i < end:
+        c = buf[i]
+        if c < 0x80:
+            i += 1
+            continue
+        if 0xC2 <= c <= 0xDF:
+            n, lo, hi = 1, 0x80, 0xBF
+        elif 0xE0 <= c <= 0xEF:
+            n = 2
+            lo = 0xA0 if c == 0xE0 else 0x80
+            hi = 0x9F if c == 0xED else 0xBF
+        elif 0xF0 <= c <= 0xF4:
+            n = 3
+            lo = 0x90 if c == 0xF0 else 0x80
+            hi = 0x8F if c == 0xF4 else 0xBF
+        else:
+            return False
+        if i + n >= end + 1 or not lo <= buf[i + 1] <= hi:
+            return False
+        for k in range(2, n + 1):
+            if not 0x80 <= buf[i + k] <= 0xBF:
+                return False
+        i += n + 1
+    return True
+
+
+@njit(cache=True, nogil=True)
 def scan(buf, pos, final, slots, ent_hash, ent_off, ent_len, counts, arena, state,
          max_sentence_length, max_words, frozen, out_ids, out_ends, whitespace):
     """Tokenise ``buf[pos:]``, counting words and emitting their entry numbers.
 
     ``out_ids`` receives one entry number per token (-1 for a word not in a
-    ``frozen`` table); ``out_ends`` receives the stream position just past each
+    ``frozen`` table). A frozen table still takes in tokens that are not valid
+    UTF-8, as new entries: they may match a vocabulary word once decoded with
+    replacement, which the caller checks; ``out_ends`` receives the stream position just past each
     sentence. Both must hold ``len(buf) // 2 + 1`` values.
 
     A token touching the end of ``buf`` is left alone unless ``final`` is true: the
@@ -108,7 +141,7 @@ def scan(buf, pos, final, slots, ent_hash, ent_off, ent_len, counts, arena, stat
             return i, n_ids, n_ends, OK
         length = j - i
         s, e = _find(slots, ent_hash, ent_off, ent_len, arena, buf, i, length, h)
-        if e < 0 and not frozen:
+        if e < 0 and (not frozen or not valid_utf8(buf, i, length)):
             n_words = state[N_WORDS]
             if max_words > 0 and n_words >= max_words:
                 return i, n_ids, n_ends, NEED_PRUNE
@@ -191,7 +224,8 @@ def compact(prov_ids, prov_ends, remap, tokens, ends):
     """Map provisional ids to final ids, dropping -1s and sentences left empty.
 
     ``tokens`` and ``ends`` must be large enough (``len(prov_ids)`` and
-    ``len(prov_ends)``). Returns (n_tokens, n_sentences) written.
+    ``len(prov_ends)``); ``tokens`` may be ``prov_ids`` itself (the write position
+    never passes the read position). Returns (n_tokens, n_sentences) written.
     """
     n = 0
     n_ends = 0
@@ -217,6 +251,7 @@ class WordTable:
     """The growable arrays behind :func:`scan`: slots, entries and the byte arena."""
 
     def __init__(self, capacity: int = 1 << 16, arena_bytes: int = 1 << 20):
+        capacity = 1 << max(int(capacity) - 1, 1).bit_length()  # probing masks need a power of 2
         self.slots = np.full(2 * capacity, -1, dtype=np.int32)
         self.ent_hash = np.zeros(capacity, dtype=np.uint64)
         self.ent_off = np.zeros(capacity, dtype=np.int64)
