@@ -49,11 +49,11 @@ def train(
     max_vocab_size: int = typer.Option(0, "--max-vocab-size", help="Prune the rarest words while counting "
                                        "whenever more than this many are held (0: no limit)."),
     alpha: Optional[float] = typer.Option(None, "--alpha", help="Starting learning rate "
-                                          "[default: 0.025 for sg, 0.05 for cbow]."),
+                                          "\\[default: 0.025 for sg, 0.05 for cbow]."),
     min_alpha: Optional[float] = typer.Option(None, "--min-alpha", help="Final learning rate "
-                                              "[default: 0.0001 x alpha]."),
+                                              "\\[default: 0.0001 x alpha]."),
     epochs: int = typer.Option(5, "--epochs", "--iter", help="Passes over the corpus."),
-    threads: Optional[int] = typer.Option(None, "--threads", help="Worker threads [default: all cores]."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="Worker threads \\[default: all cores]."),
     seed: int = typer.Option(1, "--seed", help="Random seed (same seed and --threads 1: same vectors)."),
     ns_exponent: float = typer.Option(0.75, "--ns-exponent", help="Exponent of the unigram "
                                       "distribution negatives are drawn from."),
@@ -89,6 +89,99 @@ def train(
         print(f"wrote {len(trained.words):,} vectors of {trained.options.dim} dimensions to {output}",
               file=sys.stderr)
 
+
+_LIMIT_HELP = "Read only the first N vectors of the file."
+
+
+@app.command("eval", no_args_is_help=True)
+def eval_command(
+    vectors: Path = typer.Argument(..., help="Vectors file (word2vec text or binary; .gz/.bz2/.xz too)."),
+    analogies: Optional[Path] = typer.Option(None, "--analogies", help="Analogy questions "
+                                             "(questions-words.txt format); by default data/questions-words.txt "
+                                             "when neither --analogies nor --similarity is given."),
+    similarity: Optional[List[Path]] = typer.Option(None, "--similarity", help="Word-pair file "
+                                                    "('word1 word2 score'), repeatable; by default "
+                                                    "data/wordsim353.tsv and data/simlex999.txt when neither "
+                                                    "--analogies nor --similarity is given."),
+    restrict_vocab: int = typer.Option(30000, "--restrict-vocab", help="Analogies: only the first N "
+                                       "words are candidates; questions with other words are skipped "
+                                       "(0: all words)."),
+    case_insensitive: bool = typer.Option(True, "--case-insensitive/--case-sensitive", help="Compare "
+                                          "words upper-cased, as gensim and word2vec.c do."),
+    method: str = typer.Option("3cosadd", "--method", help="Analogy rule: 3cosadd or 3cosmul."),
+    limit: Optional[int] = typer.Option(None, "--limit", help=_LIMIT_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
+) -> None:
+    """Judge VECTORS: analogy accuracy and word-pair similarity correlations."""
+    from .evaluate import evaluate
+
+    _check_counts(limit=limit, restrict_vocab=restrict_vocab)
+    report = evaluate(str(vectors), analogies, similarity, restrict_vocab=restrict_vocab,
+                      case_insensitive=case_insensitive, method=method, limit=limit)
+    print(report.to_json() if as_json else report.format())
+
+
+@app.command(no_args_is_help=True)
+def similar(
+    vectors: Path = typer.Argument(..., help="Vectors file (word2vec text or binary)."),
+    words: List[str] = typer.Argument(..., help="Words to look near (their mean)."),
+    negative: Optional[List[str]] = typer.Option(None, "--negative", help="Word to look away from; "
+                                                 "repeatable."),
+    topn: int = typer.Option(10, "-n", "--topn", help="How many neighbours to show."),
+    restrict_vocab: int = typer.Option(0, "--restrict-vocab", help="Search only the first N words "
+                                       "(0: all)."),
+    limit: Optional[int] = typer.Option(None, "--limit", help=_LIMIT_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Nearest neighbours of WORDS (minus --negative words) by cosine similarity."""
+    from .query import load_vectors
+
+    _check_counts(limit=limit, restrict_vocab=restrict_vocab)
+    wv = load_vectors(vectors, limit=limit)
+    found = wv.most_similar(words, negative or [], topn=topn, restrict_vocab=restrict_vocab)
+    _print_neighbours(found, "cosine", as_json)
+
+
+@app.command(no_args_is_help=True)
+def analogy(
+    vectors: Path = typer.Argument(..., help="Vectors file (word2vec text or binary)."),
+    a: str = typer.Argument(..., help="A, as in: A is to B as C is to ?"),
+    b: str = typer.Argument(..., help="B"),
+    c: str = typer.Argument(..., help="C"),
+    topn: int = typer.Option(10, "-n", "--topn", help="How many answers to show."),
+    method: str = typer.Option("3cosadd", "--method", help="3cosadd (cosine with B - A + C) or 3cosmul."),
+    restrict_vocab: int = typer.Option(0, "--restrict-vocab", help="Search only the first N words "
+                                       "(0: all)."),
+    limit: Optional[int] = typer.Option(None, "--limit", help=_LIMIT_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """A is to B as C is to ?  (e.g. man king woman -> queen)"""
+    from .query import check_method, load_vectors
+
+    method = check_method(method)
+    _check_counts(limit=limit, restrict_vocab=restrict_vocab)
+    wv = load_vectors(vectors, limit=limit)
+    found = wv.analogy(a, b, c, topn=topn, method=method, restrict_vocab=restrict_vocab)
+    _print_neighbours(found, "cosine" if method == "3cosadd" else "3cosmul", as_json)
+
+
+def _check_counts(**counts: Optional[int]) -> None:
+    for name, value in counts.items():
+        if value is not None and value < 0:
+            raise FastW2VError(f"--{name.replace('_', '-')} must be 0 or more (got {value})")
+
+
+def _print_neighbours(found: list, score_name: str, as_json: bool) -> None:
+    if as_json:
+        import json
+
+        print(json.dumps([{"word": w, score_name: s} for w, s in found], ensure_ascii=False))
+        return
+    width = max([len("word")] + [len(w) for w, _ in found])
+    print(f"{'word':<{width}}  {score_name:>8}")
+    print("-" * (width + 10))
+    for word, score in found:
+        print(f"{word:<{width}}  {score:>8.4f}")
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``fastw2v`` script."""
