@@ -1,0 +1,152 @@
+"""``python -m bench run|scaling``: the benchmark's command line (see bench/README.md)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from . import REPO_DIR
+from .tools import ALL_TOOLS, Settings, parse_tools
+
+SHARED_CORPUS = REPO_DIR.parent / "shared" / "data" / "corpora" / "gutenberg_100M.txt.xz"
+BUNDLED_CORPUS = REPO_DIR / "data" / "text8_head10M.txt.gz"
+
+
+def default_corpus() -> Path:
+    return SHARED_CORPUS if SHARED_CORPUS.is_file() else BUNDLED_CORPUS
+
+
+def _threads_list(spec: str) -> list[int]:
+    try:
+        values = [int(x) for x in spec.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated thread counts, got {spec!r}") from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"thread counts must be positive integers, got {spec!r}")
+    return sorted(set(values))
+
+
+def _default_scaling_threads() -> str:
+    n = os.cpu_count() or 1
+    ts, t = [], 1
+    while t < n:
+        ts.append(t)
+        t *= 2
+    ts.append(n)
+    return ",".join(map(str, ts))
+
+
+def _positive(kind):
+    def parse(text):
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        return value
+    return parse
+
+
+def _common(p: argparse.ArgumentParser, default_tools: str, default_epochs: int, default_repeat: int) -> None:
+    p.add_argument("--corpus", default=None,
+                   help=f"corpus file: plain, .gz, .bz2 or .xz [default: {SHARED_CORPUS} if it exists, "
+                        f"else {BUNDLED_CORPUS.relative_to(REPO_DIR)}]")
+    p.add_argument("--out", type=Path, default=None,
+                   help="output folder for the prepared corpus, vectors, logs and reports "
+                        "[default: out/bench/<corpus>_<model>]")
+    p.add_argument("--tools", default=default_tools,
+                   help=f"comma-separated, from {','.join(ALL_TOOLS)} [default: {default_tools}]")
+    p.add_argument("--model", choices=("sg", "cbow"), default="sg")
+    p.add_argument("--epochs", type=_positive(int), default=default_epochs)
+    p.add_argument("--repeat", type=_positive(int), default=default_repeat,
+                   help=f"interleaved repeats (A B C A B C ...) [default: {default_repeat}]")
+    p.add_argument("--dim", type=_positive(int), default=100)
+    p.add_argument("--window", type=_positive(int), default=5)
+    p.add_argument("--negative", type=_positive(int), default=5)
+    p.add_argument("--sample", type=float, default=1e-3)
+    p.add_argument("--min-count", type=_positive(int), default=5)
+    p.add_argument("--alpha", type=_positive(float), default=None,
+                   help="starting learning rate [default: 0.025 for sg, 0.05 for cbow]")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--word2vec-c", metavar="PATH", default=None,
+                   help="a compiled word2vec.c `word2vec` binary (never shipped or built by the project)")
+    p.add_argument("--wrap", type=_positive(int), default=1000,
+                   help="maximum tokens per line of the prepared corpus [default: 1000]")
+    p.add_argument("--timeout", type=_positive(float), default=None, help="seconds allowed per run")
+    p.add_argument("--no-warmup", dest="warmup", action="store_false",
+                   help="skip the untimed fastw2v warm-up run")
+    p.add_argument("--numba-cache", choices=("fresh", "default"), default="fresh",
+                   help="fresh: fastw2v uses an empty Numba cache in --out, filled by the warm-up "
+                        "(whose time then includes compiling); default: Numba's usual cache")
+    p.add_argument("--save-results", action="store_true",
+                   help="also copy the Markdown and JSON reports to bench/results/DATE_<corpus>_<model>.*")
+    p.add_argument("--note", default=None, help="a line of context to put in the reports")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Speed and quality of fastw2v against gensim, fastText and word2vec.c, "
+                    "on the same corpus with the same settings.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="train every tool, time it, score its vectors, write the report")
+    _common(run, "fastw2v,gensim,gensim-file,fasttext,word2vec-c", 5, 3)
+    run.add_argument("--threads", type=_positive(int), default=os.cpu_count() or 1,
+                     help="threads / workers for every tool [default: all CPUs]")
+    run.add_argument("--no-eval", dest="evaluate", action="store_false", help="do not score quality")
+    run.add_argument("--eval-repeats", choices=("last", "all"), default="last",
+                     help="score the last repeat's vectors, or every repeat's and report the mean")
+    sc = sub.add_parser("scaling", help="words/s of each tool against the number of threads")
+    _common(sc, "fastw2v,gensim,gensim-file,fasttext,word2vec-c", 1, 1)
+    sc.add_argument("--threads", type=_threads_list, default=_threads_list(_default_scaling_threads()),
+                    help=f"comma-separated thread counts [default: {_default_scaling_threads()}]")
+    sc.add_argument("--eval", dest="evaluate", action="store_true",
+                    help="also score the vectors trained with each thread count")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .harness import BenchOptions, run_benchmark, run_scaling
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    try:
+        tools = parse_tools(args.tools)
+    except ValueError as exc:
+        print(f"bench: error: {exc}", file=sys.stderr)
+        return 2
+    corpus = Path(args.corpus) if args.corpus else default_corpus()
+    if not corpus.is_file():
+        print(f"bench: error: corpus file not found: {corpus}", file=sys.stderr)
+        return 2
+    from .corpus import corpus_name
+    out = args.out or REPO_DIR / "out" / "bench" / (
+        f"{corpus_name(corpus)}_{args.model}" + ("_scaling" if args.command == "scaling" else ""))
+    threads = args.threads if args.command == "run" else max(args.threads)
+    settings = Settings(model=args.model, dim=args.dim, window=args.window, negative=args.negative,
+                        sample=args.sample, min_count=args.min_count, epochs=args.epochs,
+                        alpha=args.alpha, threads=threads, seed=args.seed)
+    opts = BenchOptions(
+        corpus=str(corpus), out=out, tools=tools, settings=settings, repeat=args.repeat,
+        word2vec_c=args.word2vec_c, wrap=args.wrap, evaluate=args.evaluate,
+        eval_repeats=getattr(args, "eval_repeats", "last"), warmup=args.warmup,
+        fresh_numba_cache=args.numba_cache == "fresh", timeout=args.timeout,
+        save_results=args.save_results, note=args.note,
+        threads_list=args.threads if args.command == "scaling" else [],
+        command=["python", "-m", "bench"] + argv)
+    try:
+        if args.command == "run":
+            run_benchmark(opts)
+        else:
+            run_scaling(opts)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"bench: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("bench: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""Shared helpers for the fastw2v test suite."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO / "data"
+TEXT8 = DATA / "text8_head10M.txt.gz"
+WORDSIM = DATA / "wordsim353.tsv"
+
+# Import the package from this checkout whatever the current directory: the venv's
+# editable install may resolve ``fastw2v`` to a namespace package when the tests
+# are started from elsewhere (``fastw2v.train`` is then the module, not the function).
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+# ---------------------------------------------------------------- reference model
+# An independent, deliberately naive statement of the corpus rules, written from
+# the specification (not from the implementation):
+#   * a token is a maximal run of bytes that are not ASCII whitespace;
+#   * a newline ends a sentence, and so does the end of each file;
+#   * a line longer than max_sentence_length tokens is cut every
+#     max_sentence_length *raw* tokens (before out-of-vocabulary removal);
+#   * words are decoded from UTF-8 with replacement;
+#   * vocabulary order: count descending, ties by the word (Python str order).
+_NOT_NEWLINE_WS = re.compile(rb"[ \t\v\f\r]+")
+
+
+def ref_sentences(files: list[bytes], max_sentence_length: int) -> list[list[bytes]]:
+    """Raw byte tokens per sentence, before any vocabulary filtering."""
+    out = []
+    for data in files:
+        for line in data.split(b"\n"):
+            tokens = [t for t in _NOT_NEWLINE_WS.split(line) if t]
+            for i in range(0, len(tokens), max_sentence_length):
+                out.append(tokens[i:i + max_sentence_length])
+    return out
+
+
+def ref_byte_counts(sentences: list[list[bytes]], max_vocab_size: int = 0) -> dict[bytes, int]:
+    """Count byte tokens; with max_vocab_size > 0, prune like word2vec.c's ReduceVocab.
+
+    When the table holds max_vocab_size distinct words and a new word arrives, every
+    word seen at most min_reduce times is forgotten (min_reduce starts at 1 and grows
+    by one after each prune), repeatedly until the table is below the limit.
+    """
+    counts: dict[bytes, int] = {}
+    min_reduce = 1
+    for sentence in sentences:
+        for t in sentence:
+            if t not in counts:
+                if max_vocab_size > 0:
+                    while len(counts) >= max_vocab_size:
+                        counts = {w: c for w, c in counts.items() if c > min_reduce}
+                        min_reduce += 1
+                counts[t] = 0
+            counts[t] += 1
+    return counts
+
+
+def ref_vocab(byte_counts: dict[bytes, int], min_count: int) -> tuple[list[str], list[int]]:
+    merged: Counter = Counter()
+    for t, c in byte_counts.items():
+        merged[t.decode("utf-8", "replace")] += c
+    kept = sorted(((w, c) for w, c in merged.items() if c >= min_count), key=lambda wc: (-wc[1], wc[0]))
+    return [w for w, _ in kept], [c for _, c in kept]
+
+
+def ref_encode(sentences: list[list[bytes]], words: list[str]) -> list[list[str]]:
+    vocab = set(words)
+    out = []
+    for sentence in sentences:
+        kept = [w for w in (t.decode("utf-8", "replace") for t in sentence) if w in vocab]
+        if kept:
+            out.append(kept)
+    return out
+
+
+def decoded_sentences(vocab, encoded) -> list[list[str]]:
+    """An EncodedCorpus back as lists of words."""
+    out = []
+    start = 0
+    for end in encoded.sentence_ends.tolist():
+        out.append([vocab.words[i] for i in encoded.tokens[start:end].tolist()])
+        start = end
+    return out
+
+
+# ---------------------------------------------------------------- command line
+def cli_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env["COLUMNS"] = "160"  # rich formats help for the terminal width; keep it deterministic
+    env.pop("NUMBA_DISABLE_JIT", None)
+    return env
+
+
+def run_cli(args: list[str], cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run ``python -m fastw2v.cli ARGS`` in a subprocess; return the completed process."""
+    return subprocess.run([sys.executable, "-m", "fastw2v.cli", *map(str, args)], cwd=cwd,
+                          env=cli_env(), capture_output=True, text=True, timeout=timeout)
+
+
+def fastw2v_script() -> list[str]:
+    """The installed ``fastw2v`` console script (next to the interpreter), or ``-m``."""
+    script = Path(sys.executable).parent / "fastw2v"
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-m", "fastw2v.cli"]
+
+
+# ---------------------------------------------------------------- shared data
+@pytest.fixture(scope="session")
+def text8_words() -> list[str]:
+    """The bundled text8 sample, split by a plain Python reader (independent of fastw2v)."""
+    import gzip
+    with gzip.open(TEXT8, "rb") as f:
+        return f.read().decode("ascii").split()
+
+
+@pytest.fixture(scope="session")
+def text8_counts(text8_words) -> Counter:
+    return Counter(text8_words)
+
+
+def topic_corpus(n_groups: int = 12, group_size: int = 12, n_sentences: int = 4000,
+                 sentence_length: int = 10, seed: int = 0) -> tuple[list[list[str]], list[list[str]]]:
+    """Sentences that each draw all their words from one of ``n_groups`` disjoint groups.
+
+    Words of a group share all their contexts, so a working trainer must put them
+    close together. Returns (sentences, groups).
+    """
+    rng = np.random.default_rng(seed)
+    groups = [[f"g{g}w{i}" for i in range(group_size)] for g in range(n_groups)]
+    sentences = []
+    for _ in range(n_sentences):
+        g = groups[rng.integers(n_groups)]
+        sentences.append([g[i] for i in rng.integers(group_size, size=sentence_length)])
+    return sentences, groups
+
+
+def group_purity(model, groups: list[list[str]]) -> float:
+    """Fraction of words whose nearest neighbour (cosine) lies in the same group."""
+    words = [w for g in groups for w in g]
+    label = {w: k for k, g in enumerate(groups) for w in g}
+    x = np.stack([model[w] for w in words]).astype(np.float64)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    sim = x @ x.T
+    np.fill_diagonal(sim, -np.inf)
+    nearest = sim.argmax(axis=1)
+    return float(np.mean([label[words[i]] == label[words[j]] for i, j in enumerate(nearest)]))

@@ -1,0 +1,146 @@
+"""The benchmark harness (bench/): end to end on a tiny corpus, plus its parts."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench import tools as bench_tools  # noqa: E402
+from bench.__main__ import main as bench_main  # noqa: E402
+from bench.corpus import prepare_corpus  # noqa: E402
+from bench.measure import run_measured  # noqa: E402
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def tiny_corpus(tmp_path_factory) -> Path:
+    """About 6,000 words: sentences from the head of text8, repeated three times."""
+    with gzip.open(REPO / "data" / "text8_head10M.txt.gz", "rt") as f:
+        words = f.read(14000).split()[:2000]
+    sentences = [" ".join(words[i:i + 25]) for i in range(0, len(words), 25)]
+    path = tmp_path_factory.mktemp("corpus") / "tiny.txt"
+    path.write_text("\n".join(sentences * 3) + "\n")
+    return path
+
+
+def _in_vocab(path: Path, min_count: int) -> int:
+    counts = Counter(path.read_text().split())
+    return sum(c for c in counts.values() if c >= min_count)
+
+
+def test_run_end_to_end(tiny_corpus, tmp_path, capsys):
+    pytest.importorskip("gensim")
+    out = tmp_path / "out"
+    rc = bench_main(["run", "--corpus", str(tiny_corpus), "--out", str(out),
+                     "--tools", "fastw2v,gensim,fasttext,word2vec-c",
+                     "--word2vec-c", str(tmp_path / "nonexistent" / "word2vec"),
+                     "--epochs", "1", "--repeat", "1", "--threads", "2", "--min-count", "2",
+                     "--numba-cache", "default"])
+    assert rc == 0
+    err = capsys.readouterr().err
+    assert "skipping word2vec-c: --word2vec-c" in err and "no such file" in err
+
+    md = (out / "results.md").read_text()
+    for row in ("| fastw2v | ", "| gensim | "):
+        assert row in md
+    assert "| word2vec-c | skipped |" in md
+    assert "word2vec-c skipped: --word2vec-c" in md
+    assert "| tool | wall s | words/s | time ratio to fastw2v | peak RSS MB | analogy % |" in md
+
+    res = json.loads((out / "results.json").read_text())
+    assert res["schema"] == 1 and res["kind"] == "run"
+    assert res["settings"]["epochs"] == 1 and res["settings"]["threads"] == 2
+    assert res["settings"]["alpha"] == 0.025 and res["settings"]["min_alpha"] == pytest.approx(2.5e-6)
+    words = _in_vocab(tiny_corpus, 2)
+    assert res["corpus"]["in_vocab_words"] == words
+    assert res["corpus"]["tokens"] == len(tiny_corpus.read_text().split())
+    assert "words/s" in res["throughput_definition"]
+    for key in ("cpu_model", "cpu_count", "memory_gib", "python", "packages"):
+        assert key in res["machine"]
+    assert res["machine"]["packages"]["gensim"]
+    assert "word2vec-c" in res["skipped"] and "no such file" in res["skipped"]["word2vec-c"]
+    assert res["warmup"]["ok"]
+    fw, gs = res["tools"]["fastw2v"], res["tools"]["gensim"]
+    assert fw["ok_runs"] == 1 and gs["ok_runs"] == 1
+    assert fw["ratio_to_fastw2v"] == 1.0
+    assert gs["ratio_to_fastw2v"] == pytest.approx(gs["median_wall_s"] / fw["median_wall_s"], rel=1e-2)
+    for t in (fw, gs):
+        assert t["median_wall_s"] > 0 and t["peak_rss_mb"] > 10
+        assert t["words_per_s"] == round(words / t["median_wall_s"])
+        q = t["quality"]
+        assert set(q["analogy"]) >= {"total", "semantic", "syntactic", "answered", "questions"}
+        assert q["analogy"]["questions"] == 19544
+        assert "spearman" in q["ws353"] and "spearman" in q["simlex"]
+        assert q["vocab_size"] > 100
+    assert gs["runs"][0]["phases"]["train_s"] >= 0
+    if "fasttext" in res["tools"]:  # installed: it ran; otherwise it was skipped
+        assert res["tools"]["fasttext"]["ok_runs"] == 1
+    else:
+        assert "not installed" in res["skipped"]["fasttext"]
+
+    png = out / "speed_quality.png"
+    assert png.read_bytes()[:8] == PNG_SIGNATURE
+
+
+def test_scaling_end_to_end(tiny_corpus, tmp_path):
+    out = tmp_path / "scaling"
+    rc = bench_main(["scaling", "--corpus", str(tiny_corpus), "--out", str(out), "--tools", "fastw2v",
+                     "--threads", "1,2", "--min-count", "2", "--no-warmup", "--numba-cache", "default"])
+    assert rc == 0
+    res = json.loads((out / "scaling.json").read_text())
+    assert res["threads"] == [1, 2]
+    per = res["tools"]["fastw2v"]["by_threads"]
+    assert per["1"]["speedup"] == 1.0 and per["2"]["words_per_s"] > 0
+    assert "| fastw2v |" in (out / "scaling.md").read_text()
+    assert (out / "scaling.png").read_bytes()[:8] == PNG_SIGNATURE
+
+
+def test_missing_python_tool_is_skipped_with_a_message(monkeypatch):
+    real = bench_tools._has_module
+    monkeypatch.setattr(bench_tools, "_has_module", lambda name: False if name == "fasttext" else real(name))
+    ft, w2v = bench_tools.make_tools(["fasttext", "word2vec-c"], word2vec_c=None)
+    assert "fastText is not installed" in ft.unavailable()
+    assert "no --word2vec-c PATH given" in w2v.unavailable()
+
+
+def test_unknown_tool_is_a_clean_error(tiny_corpus, tmp_path, capsys):
+    rc = bench_main(["run", "--corpus", str(tiny_corpus), "--out", str(tmp_path), "--tools", "fastw2v,word3vec"])
+    assert rc == 2
+    assert "unknown tool 'word3vec'" in capsys.readouterr().err
+
+
+def test_prepare_corpus_rewraps_and_counts(tmp_path):
+    long_line = " ".join(f"w{i % 7}" for i in range(2500))
+    src = tmp_path / "c.txt.gz"
+    with gzip.open(src, "wt") as f:
+        f.write(long_line + "\n\n  a\tb  c \r\n" + "x" * 120 + " a\n")
+    prep = prepare_corpus(src, tmp_path / "work", wrap=1000, log=lambda *_: None)
+    lines = Path(prep.path).read_text().split("\n")
+    assert [len(ln.split()) for ln in lines[:-1]] == [1000, 1000, 500, 3, 2]
+    assert lines[3] == "a b c" and lines[-1] == ""
+    assert prep.tokens == 2505 and prep.lines == 5 and prep.long_tokens == 1
+    assert Path(prep.path).read_text().split() == (long_line + " a b c " + "x" * 120 + " a").split()
+    assert prep.in_vocab_words(2) == 2500 + 2  # w0..w6 and "a"
+    again = prepare_corpus(src, tmp_path / "work", wrap=1000, log=lambda *_: None)
+    assert again.prepare_s == 0.0 and again.path == prep.path
+
+
+def test_measure_reports_peak_memory_and_failure(tmp_path):
+    m = run_measured([sys.executable, "-c", "b = bytearray(150 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096])"],
+                     tmp_path / "ok.log")
+    assert m.ok and m.wall_s > 0 and m.max_rss_mb >= 150
+    bad = run_measured([sys.executable, "-c", "import sys; print('boom'); sys.exit(3)"], tmp_path / "bad.log")
+    assert not bad.ok and bad.returncode == 3
+    assert "boom" in (tmp_path / "bad.log").read_text()
+    slow = run_measured([sys.executable, "-c", "import time; time.sleep(30)"], tmp_path / "slow.log", timeout=1)
+    assert slow.timed_out and not slow.ok and slow.wall_s < 20
