@@ -3,13 +3,18 @@
 >>> import fastw2v
 >>> model = fastw2v.train("data/text8_head10M.txt.gz", epochs=1)   # doctest: +SKIP
 >>> model.save("vectors.txt")                                      # doctest: +SKIP
+>>> fastw2v.evaluate_analogies("vectors.txt").accuracy                # doctest: +SKIP
 """
 
 from .errors import FastW2VError
-from .train import TrainOptions, Word2VecModel, train
+# (no top-level ``evaluate``: it would hide the module ``fastw2v.evaluate``)
+from .evaluate import evaluate_analogies, evaluate_word_pairs
+from .query import WordVectors, analogy, load_vectors, most_similar
+from .training import TrainOptions, Word2VecModel, train
 from .vectors import load_word2vec, save_word2vec
 from .vocab import Vocabulary
 
-__all__ = ["FastW2VError", "TrainOptions", "Vocabulary", "Word2VecModel", "load_word2vec",
-           "save_word2vec", "train"]
+__all__ = ["FastW2VError", "TrainOptions", "Vocabulary", "Word2VecModel", "WordVectors", "analogy",
+           "evaluate_analogies", "evaluate_word_pairs", "load_vectors", "load_word2vec",
+           "most_similar", "save_word2vec", "train"]
 __version__ = "0.1.0"

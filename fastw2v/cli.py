@@ -70,7 +70,7 @@ def train(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
 ) -> None:
     """Train word vectors on CORPUS and write them to --output."""
-    from .train import train as train_model
+    from .training import train as train_model
     from .vectors import check_output_path
 
     check_output_path(output)

@@ -16,7 +16,7 @@ WORDSIM = DATA / "wordsim353.tsv"
 
 # Import the package from this checkout whatever the current directory: the venv's
 # editable install may resolve ``fastw2v`` to a namespace package when the tests
-# are started from elsewhere (``fastw2v.train`` is then the module, not the function).
+# are started from elsewhere (and ``fastw2v.train`` then fails to import).
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
