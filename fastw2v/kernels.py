@@ -50,19 +50,22 @@ def _draw_outputs(center, negative, neg_table, outs, rng):
     return n_out, rng
 
 
+@njit(cache=True, inline="always")
+def _gather_rows(matrix, rows, n, block):
+    """Copy matrix[rows[i]] into block[i] for i < n (contiguous scratch for the products)."""
+    for i in range(n):
+        row = rows[i]
+        for d in range(matrix.shape[1]):
+            block[i, d] = matrix[row, d]
+
+
 @njit(cache=True, fastmath=True)
 def _sg_shared_step(syn0, syn1, ctx, n_ctx, outs, n_out, in_block, out_block, grad, acc,
                     sig_table, alpha):
     """Skip-gram update for one centre: contexts ctx[:n_ctx], outputs outs[:n_out]."""
     dim = syn0.shape[1]
-    for b in range(n_ctx):
-        row = ctx[b]
-        for d in range(dim):
-            in_block[b, d] = syn0[row, d]
-    for k in range(n_out):
-        row = outs[k]
-        for d in range(dim):
-            out_block[k, d] = syn1[row, d]
+    _gather_rows(syn0, ctx, n_ctx, in_block)
+    _gather_rows(syn1, outs, n_out, out_block)
     for b in range(n_ctx):
         for k in range(n_out):
             f = np.float32(0.0)
