@@ -225,6 +225,12 @@ def run_epochs(model: Word2VecModel, encoded: EncodedCorpus, display: Display) -
     progress = np.zeros(opts.threads * kernels.PROGRESS_STRIDE, dtype=np.int64)
     numba.set_num_threads(min(opts.threads, numba.config.NUMBA_NUM_THREADS))
     total = encoded.n_words * opts.epochs
+    # Compile (first run) or load (later runs) the kernel with a call that has no
+    # chunks to train, so that neither counts as training time.
+    kernels.train_epoch(model.syn0, model.syn1, encoded.tokens, encoded.sentence_ends,
+                        chunks[:1], keep, table, sig, opts.rule, opts.window, opts.negative,
+                        opts.alpha, opts.min_alpha, 0, opts.epochs, opts.seed, opts.threads,
+                        progress, chunk_alphas)
     t0 = time.perf_counter()
     with display.phase("training", total) as update:
         for epoch in range(opts.epochs):
