@@ -275,11 +275,16 @@ def run_benchmark(opts: BenchOptions) -> dict:
                              else "last repeat") if scored else None,
         }
     result = sess.header("run")
+    return _finish(result, sess, tools_out, write_run_report, opts)
+
+
+def _finish(result, sess, tools_out, write_report, opts):
+    """Complete ``result``, write its reports (and copies in bench/results); return it."""
     result["order"] = [t.name for t in sess.tools]
     result["tools"] = tools_out
     result["load_average_at_end"] = load_average()
     result["finished"] = _dt.datetime.now().astimezone().isoformat(timespec="seconds")
-    paths = write_run_report(result, sess.out)
+    paths = write_report(result, sess.out)
     if opts.save_results:
         paths += save_to_results_dir(result, paths, RESULTS_DIR)
     for p in paths:
@@ -337,13 +342,4 @@ def run_scaling(opts: BenchOptions) -> dict:
     result = sess.header("scaling")
     result["settings"]["threads"] = threads
     result["threads"] = threads
-    result["order"] = [t.name for t in sess.tools]
-    result["tools"] = tools_out
-    result["load_average_at_end"] = load_average()
-    result["finished"] = _dt.datetime.now().astimezone().isoformat(timespec="seconds")
-    paths = write_scaling_report(result, sess.out)
-    if opts.save_results:
-        paths += save_to_results_dir(result, paths, RESULTS_DIR)
-    for p in paths:
-        say(f"wrote {p}")
-    return result
+    return _finish(result, sess, tools_out, write_scaling_report, opts)
