@@ -67,6 +67,11 @@ def train(
                                               "('word count' per line)."),
     read_vocab: Optional[Path] = typer.Option(None, "--read-vocab", help="Use this vocabulary file "
                                               "instead of counting the corpus."),
+    classes: int = typer.Option(0, "--classes", help="Also cluster the vectors into this many word "
+                                "classes (spherical k-means, as word2vec.c's -classes) and write "
+                                "'word class' lines to --classes-output (0: off)."),
+    classes_output: Optional[Path] = typer.Option(None, "--classes-output", help="Where --classes "
+                                                  "writes \\[default: OUTPUT.classes.txt]."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
 ) -> None:
     """Train word vectors on CORPUS and write them to --output."""
@@ -74,6 +79,11 @@ def train(
     from .vectors import check_output_path
 
     check_output_path(output)
+    if classes < 0:
+        raise FastW2VError(f"--classes must be 0 (off) or positive (got {classes})")
+    if classes:
+        classes_output = classes_output or output.with_name(output.name + ".classes.txt")
+        check_output_path(classes_output)
     if cbow is not None:
         if cbow not in (0, 1):
             raise FastW2VError(f"--cbow must be 0 or 1 (got {cbow})")
@@ -84,6 +94,13 @@ def train(
         min_count=min_count, max_vocab_size=max_vocab_size, alpha=alpha, min_alpha=min_alpha,
         epochs=epochs, threads=threads, seed=seed, ns_exponent=ns_exponent,
         max_sentence_length=max_sentence_length, batching=batching)
+    if classes:
+        from .classes import kmeans_classes, save_classes
+
+        if classes > len(trained.words):
+            raise FastW2VError(f"--classes {classes} is more than the {len(trained.words)} words trained")
+        save_classes(classes_output, trained.words,
+                     kmeans_classes(trained.input_vectors, classes, seed=seed))
     trained.save(output, binary=binary)
     if not quiet:
         print(f"wrote {len(trained.words):,} vectors of {trained.options.dim} dimensions to {output}",
@@ -163,6 +180,67 @@ def analogy(
     wv = load_vectors(vectors, limit=limit)
     found = wv.analogy(a, b, c, topn=topn, method=method, restrict_vocab=restrict_vocab)
     _print_neighbours(found, "cosine" if method == "3cosadd" else "3cosmul", as_json)
+
+
+@app.command(no_args_is_help=True)
+def phrases(
+    corpus: List[Path] = typer.Argument(..., help="Corpus files: plain text, .gz, .bz2 or .xz; "
+                                        "whitespace-separated tokens, one sentence per line."),
+    output: Path = typer.Option(..., "--output", "-o", help="Where to write the phrased corpus "
+                                "(compressed when the name ends in .gz, .bz2 or .xz)."),
+    threshold: Optional[List[float]] = typer.Option(None, "--threshold", help="Join a pair whose "
+                                                    "score is above this; one value for every pass "
+                                                    "or one per pass (repeat the option) "
+                                                    "\\[default: 100]."),
+    min_count: int = typer.Option(5, "--min-count", help="Ignore words and pairs seen fewer times than this."),
+    passes: int = typer.Option(2, "--passes", help="Passes; each can extend phrases by one more word."),
+    delimiter: str = typer.Option("_", "--delimiter", help="Put between the words of a phrase."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
+) -> None:
+    """Join frequent collocations (new york -> new_york), as word2vec.c's word2phrase.
+
+    Score of a pair: (count(a b) - min_count) / count(a) / count(b) * total_words.
+    """
+    from .corpus import Corpus
+    from .phrases import phrase_corpus
+    from .progress import Display, format_rate
+
+    display = Display(not quiet)
+    summaries = phrase_corpus(Corpus(corpus), output, passes=passes, threshold=threshold or [100.0],
+                              min_count=min_count, delimiter=delimiter, progress=display)
+    words = sum(s["words"] for s in summaries)
+    seconds = sum(s["seconds"] for s in summaries)
+    display.line(f"wrote {output}: {sum(s['joined'] for s in summaries):,} joins in {len(summaries)} "
+                 f"pass{'es' if len(summaries) != 1 else ''}, {seconds:.1f} s "
+                 f"({format_rate(words / max(seconds, 1e-9))})")
+
+
+@app.command(no_args_is_help=True)
+def classes(
+    vectors: Path = typer.Argument(..., help="Vectors file (word2vec text or binary)."),
+    k: int = typer.Option(..., "-k", "--classes", help="Number of classes."),
+    output: Path = typer.Option(..., "--output", "-o", help="Where to write 'word class_id' per line."),
+    iterations: int = typer.Option(10, "--iterations", help="Most k-means rounds (as word2vec.c: 10)."),
+    seed: int = typer.Option(1, "--seed", help="Random seed (same seed: same classes)."),
+    limit: Optional[int] = typer.Option(None, "--limit", help=_LIMIT_HELP),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary."),
+) -> None:
+    """Cluster the words of VECTORS into K classes (spherical k-means, as word2vec.c -classes)."""
+    import time
+
+    from .classes import kmeans_classes, save_classes
+    from .progress import Display
+    from .query import load_vectors
+    from .vectors import check_output_path
+
+    _check_counts(limit=limit)
+    check_output_path(output)
+    start = time.perf_counter()
+    wv = load_vectors(vectors, limit=limit)
+    labels = kmeans_classes(wv.vectors, k, iterations=iterations, seed=seed)
+    save_classes(output, wv.words, labels)
+    Display(not quiet).line(f"wrote {output}: {len(wv.words):,} words in {k:,} classes, "
+                            f"{time.perf_counter() - start:.1f} s")
 
 
 def _check_counts(**counts: Optional[int]) -> None:
