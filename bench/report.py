@@ -116,7 +116,7 @@ def run_markdown(result: dict) -> str:
         fw = tools.get("fastw2v", {})
         if w.get("ok"):
             lines.append(
-                f"- fastw2v warm-up: one untimed run before the timed ones, "
+                "- fastw2v warm-up: one untimed run before the timed ones, "
                 + ("with an empty Numba cache (what a first-ever run costs, compiling the kernels "
                    "included)" if w.get("cold_cache") else "with the default Numba cache")
                 + f": {_fmt_s(w['wall_s'])} s, against a median of {_fmt_s(fw.get('median_wall_s'))} s "

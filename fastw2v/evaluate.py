@@ -438,7 +438,7 @@ def evaluate_word_pairs(vectors, path: str | os.PathLike, *, restrict_vocab: int
     path = Path(path)
     pairs = read_word_pairs(path)
     keys = _Keys(wv, _restricted(wv, restrict_vocab), case_insensitive)
-    gold, rows1, rows2, dummies = [], [], [], []
+    gold, rows1, rows2 = [], [], []
     oov = 0
     for w1, w2, score in pairs:
         r1, r2 = keys.row.get(keys.key(w1)), keys.row.get(keys.key(w2))

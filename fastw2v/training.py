@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import numba
 import numpy as np
@@ -21,8 +20,8 @@ from .encode import vocab_and_corpus
 from .errors import FastW2VError
 from .prefetch import LINE_FLOATS
 from .progress import Display, Monitor, elapsed, format_rate
-from .sampling import keep_probabilities, negative_table, sigmoid_table
-from .vectors import save_word2vec
+from .sampling import keep_probabilities, learning_rate, negative_table, sigmoid_table
+from .vectors import check_output_path, save_word2vec
 from .vocab import Vocabulary
 
 MODELS = ("sg", "cbow")
@@ -192,7 +191,6 @@ def train(corpus, *, vocab: Vocabulary | str | os.PathLike | None = None,
     if isinstance(vocab, (str, os.PathLike)):
         vocab = Vocabulary.load(vocab, opts.min_count)
     if save_vocab is not None:
-        from .vectors import check_output_path
         check_output_path(save_vocab)
 
     t0 = time.perf_counter()
@@ -240,7 +238,7 @@ def run_epochs(model: Word2VecModel, encoded: EncodedCorpus, display: Display) -
             def poll():
                 done = done_before + int(progress.sum())
                 seconds = elapsed(t0)
-                alpha = opts.alpha - (opts.alpha - opts.min_alpha) * done / total
+                alpha = learning_rate(opts.alpha, opts.min_alpha, done, total)
                 update(done, f"{format_rate(done / seconds if seconds else 0)}  lr {alpha:.2e}")
 
             with Monitor(poll):
