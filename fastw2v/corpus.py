@@ -15,6 +15,7 @@ import bz2
 import gzip
 import io
 import lzma
+import mmap
 import os
 import queue
 import threading
@@ -151,6 +152,19 @@ class Corpus:
             self.total_bytes = 0
             self.compressed = True  # size unknown in advance
 
+    def fingerprint(self) -> list[dict]:
+        """What identifies the input files: absolute path, size, modification time.
+
+        Empty for an in-memory corpus (it cannot be resumed or cached).
+        """
+        if self.files is None:
+            return []
+        out = []
+        for f in self.files:
+            st = f.stat()
+            out.append({"path": str(f.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns})
+        return out
+
     def describe(self) -> str:
         if self.files:
             return ", ".join(str(f) for f in self.files)
@@ -173,6 +187,17 @@ class EncodedCorpus:
 
     tokens: np.ndarray  # int32
     sentence_ends: np.ndarray  # int64, increasing, last == len(tokens)
+    maps: tuple = ()  # the memory maps behind the arrays, when they come from a cache
+
+    def release(self) -> None:
+        """Let go of the pages of a memory-mapped corpus read so far.
+
+        They are clean pages of the cache file: the kernel drops them from this
+        process's resident memory and reads them back from the page cache or the
+        disk if they are needed again. No-op for a corpus held in memory.
+        """
+        for m in self.maps:
+            m.madvise(mmap.MADV_DONTNEED)
 
     @property
     def n_words(self) -> int:

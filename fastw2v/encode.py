@@ -12,6 +12,7 @@ a vocabulary read from a file (``--read-vocab``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -31,6 +32,7 @@ class ScanResult:
     prov_ids: np.ndarray | None  # provisional id of every token; None if stale after pruning
     prov_ends: list[np.ndarray]  # sentence ends (positions in prov_ids), per block
     pruned: bool
+    n_ids: int = 0  # provisional ids written (to memory or to the files)
 
 
 class _IdBuffer:
@@ -55,16 +57,58 @@ class _IdBuffer:
             self.ids = grown
         return self.ids[self.n:]
 
+    def commit(self, n: int) -> None:
+        """The first ``n`` slots of the last :meth:`room` now hold ids."""
+        self.n += n
+
+    def add_ends(self, ends: np.ndarray, into: list) -> None:
+        into.append(ends.copy())
+
+    def result(self) -> np.ndarray:
+        return self.ids[:self.n]
+
+
+class _IdFiles:
+    """Provisional ids and sentence ends appended to two files instead of memory,
+    so that memory stays bounded whatever the corpus size (the token cache)."""
+
+    def __init__(self, ids_file, ends_file):
+        self.ids_file, self.ends_file = ids_file, ends_file
+        self.scratch = np.empty(0, dtype=np.int32)
+        self.n = 0
+
+    def room(self, need: int) -> np.ndarray:
+        if self.scratch.shape[0] < need:
+            self.scratch = np.empty(need, dtype=np.int32)
+        return self.scratch
+
+    def commit(self, n: int) -> None:
+        self.scratch[:n].tofile(self.ids_file)
+        self.n += n
+
+    def add_ends(self, ends: np.ndarray, into: list) -> None:
+        ends.astype(np.int64).tofile(self.ends_file)
+
+    def result(self) -> None:
+        return None
+
 
 def scan_corpus(corpus: Corpus, *, max_sentence_length: int, max_vocab_size: int = 0,
                 table: wt.WordTable | None = None, frozen: bool = False,
-                progress: ProgressFn | None = None) -> ScanResult:
-    """Tokenise the whole corpus once: count words and emit provisional ids."""
+                progress: ProgressFn | None = None, files: tuple | None = None) -> ScanResult:
+    """Tokenise the whole corpus once: count words and emit provisional ids.
+
+    The ids and sentence ends go to memory, or, with ``files`` (two binary files
+    open for writing), are appended to those files.
+    """
     table = table or wt.WordTable()
-    # Upper bound for plain text: a token takes at least 2 bytes. Compressed input
-    # is rarely over 8x smaller than its text.
-    ids: _IdBuffer | None = _IdBuffer(corpus.total_bytes * 4 if corpus.compressed
-                                      else corpus.total_bytes // 2 + 1)
+    ids: _IdBuffer | _IdFiles | None
+    if files is not None:
+        ids = _IdFiles(*files)
+    else:
+        # Upper bound for plain text: a token takes at least 2 bytes. Compressed
+        # input is rarely over 8x smaller than its text.
+        ids = _IdBuffer(corpus.total_bytes * 4 if corpus.compressed else corpus.total_bytes // 2 + 1)
     ends_out: list[np.ndarray] = []
     min_reduce = 1
     pruned = False
@@ -93,8 +137,8 @@ def scan_corpus(corpus: Corpus, *, max_sentence_length: int, max_vocab_size: int
                 table.counts, table.arena, table.state, max_sentence_length, max_vocab_size,
                 frozen, out_ids, out_ends, wt.WHITESPACE)
             if ids is not None:
-                ids.n += n_ids
-            ends_out.append(out_ends[:n_ends].copy())
+                ids.commit(n_ids)
+                ids.add_ends(out_ends[:n_ends], ends_out)
             if status == wt.OK:
                 break
             if status == wt.NEED_SPACE:
@@ -108,12 +152,14 @@ def scan_corpus(corpus: Corpus, *, max_sentence_length: int, max_vocab_size: int
         if pos < len(buf):
             carry = data[pos:]
         if block.end_of_file and table.state[wt.SENT_LEN] > 0:
-            ends_out.append(np.array([table.state[wt.N_TOKENS]], dtype=np.int64))
+            if ids is not None:
+                ids.add_ends(np.array([table.state[wt.N_TOKENS]], dtype=np.int64), ends_out)
             table.state[wt.SENT_LEN] = 0
         if progress is not None:
             progress(block.raw_done)
-    prov_ids = ids.ids[:ids.n] if ids is not None else None
-    return ScanResult(table, prov_ids, ends_out, pruned)
+    if ids is None:
+        return ScanResult(table, None, ends_out, pruned)
+    return ScanResult(table, ids.result(), ends_out, pruned, ids.n)
 
 
 def build_vocabulary(table: wt.WordTable, min_count: int) -> tuple[Vocabulary, np.ndarray]:
@@ -174,6 +220,43 @@ def encode_corpus(scan: ScanResult, remap: np.ndarray) -> EncodedCorpus:
     ends = np.empty(prov_ends.shape[0], dtype=np.int64)
     n, n_ends = wt.compact(tokens, prov_ends, remap, tokens, ends)
     return EncodedCorpus(tokens[:n], ends[:n_ends])
+
+
+def encode_files(ids_path, ends_path, remap: np.ndarray,
+                 window_words: int = 1 << 22) -> tuple[int, int]:
+    """:func:`encode_corpus` for a scan written to files: compact them in place.
+
+    Works through windows of about ``window_words`` tokens with plain reads and
+    writes, so memory stays bounded by one window. Returns (tokens, sentences)
+    kept; the files are truncated to them.
+    """
+    n_prov_ends = os.path.getsize(ends_path) // 8
+    n_out = n_ends_out = 0
+    s = 0
+    with open(ids_path, "r+b") as fi, open(ends_path, "r+b") as fe:
+        while s < n_prov_ends:
+            fe.seek(max(s - 1, 0) * 8)
+            p_lo = int(np.fromfile(fe, np.int64, 1)[0]) if s else 0
+            fe.seek(s * 8)
+            ends = np.fromfile(fe, np.int64, min(n_prov_ends - s, max(window_words // 8, 1024)))
+            # whole sentences up to about window_words tokens (at least one)
+            take = max(1, int(np.searchsorted(ends, p_lo + window_words, side="right")))
+            ends = ends[:take] - p_lo
+            p_hi = p_lo + int(ends[-1])
+            fi.seek(p_lo * 4)
+            ids = np.fromfile(fi, np.int32, p_hi - p_lo)
+            out_ends = np.empty(take, dtype=np.int64)
+            n, n_e = wt.compact(ids, ends, remap, ids, out_ends)
+            fi.seek(n_out * 4)
+            ids[:n].tofile(fi)
+            fe.seek(n_ends_out * 8)
+            (out_ends[:n_e] + n_out).tofile(fe)
+            n_out += n
+            n_ends_out += n_e
+            s += take
+        fi.truncate(n_out * 4)
+        fe.truncate(n_ends_out * 8)
+    return n_out, n_ends_out
 
 
 def frozen_table(vocab: Vocabulary) -> wt.WordTable:

@@ -32,7 +32,14 @@ from numba import njit, prange
 from .prefetch import prefetch_row
 from .sampling import learning_rate, next_random, random_below, seed_state, sigmoid
 
-PROGRESS_STRIDE = 8  # progress counters sit 64 bytes apart: no false sharing
+PROGRESS_STRIDE = 8  # per-thread counters sit 64 bytes apart: no false sharing
+
+
+@njit(cache=True, inline="always")
+def softplus(x):
+    """log(1 + exp(x)) in float64 without overflow: the loss of one logistic output."""
+    x = np.float64(x)
+    return max(x, 0.0) + np.log1p(np.exp(-abs(x)))
 
 
 @njit(cache=True, inline="always")
@@ -61,9 +68,14 @@ def _gather_rows(matrix, rows, n, block):
 
 @njit(cache=True, fastmath=True)
 def _sg_shared_step(syn0, syn1, ctx, n_ctx, outs, n_out, in_block, out_block, grad, acc,
-                    sig_table, alpha):
-    """Skip-gram update for one centre: contexts ctx[:n_ctx], outputs outs[:n_out]."""
+                    sig_table, alpha, report_loss):
+    """Skip-gram update for one centre: contexts ctx[:n_ctx], outputs outs[:n_out].
+
+    Returns the negative-sampling loss of these pairs before the update (float64)
+    when ``report_loss``, else 0.
+    """
     dim = syn0.shape[1]
+    loss = 0.0
     _gather_rows(syn0, ctx, n_ctx, in_block)
     _gather_rows(syn1, outs, n_out, out_block)
     for b in range(n_ctx):
@@ -73,6 +85,8 @@ def _sg_shared_step(syn0, syn1, ctx, n_ctx, outs, n_out, in_block, out_block, gr
                 f += in_block[b, d] * out_block[k, d]
             label = np.float32(1.0) if k == 0 else np.float32(0.0)
             grad[b, k] = (label - sigmoid(sig_table, f)) * alpha
+            if report_loss:
+                loss += softplus(-f if k == 0 else f)
     for b in range(n_ctx):
         for d in range(dim):
             acc[d] = 0.0
@@ -93,12 +107,14 @@ def _sg_shared_step(syn0, syn1, ctx, n_ctx, outs, n_out, in_block, out_block, gr
         row = outs[k]
         for d in range(dim):
             syn1[row, d] += acc[d]
+    return loss
 
 
 @njit(cache=True, fastmath=True)
-def _sg_pair_step(syn0, syn1, row_in, outs, n_out, acc, sig_table, alpha):
+def _sg_pair_step(syn0, syn1, row_in, outs, n_out, acc, sig_table, alpha, report_loss):
     """word2vec.c's update for one (context, centre) pair: input row_in, outputs outs."""
     dim = syn0.shape[1]
+    loss = 0.0
     for d in range(dim):
         acc[d] = 0.0
     for k in range(n_out):
@@ -108,18 +124,22 @@ def _sg_pair_step(syn0, syn1, row_in, outs, n_out, acc, sig_table, alpha):
             f += syn0[row_in, d] * syn1[row_out, d]
         label = np.float32(1.0) if k == 0 else np.float32(0.0)
         g = (label - sigmoid(sig_table, f)) * alpha
+        if report_loss:
+            loss += softplus(-f if k == 0 else f)
         for d in range(dim):
             acc[d] += g * syn1[row_out, d]
         for d in range(dim):
             syn1[row_out, d] += g * syn0[row_in, d]
     for d in range(dim):
         syn0[row_in, d] += acc[d]
+    return loss
 
 
 @njit(cache=True, fastmath=True)
-def _cbow_step(syn0, syn1, ctx, n_ctx, outs, n_out, hidden, acc, sig_table, alpha):
+def _cbow_step(syn0, syn1, ctx, n_ctx, outs, n_out, hidden, acc, sig_table, alpha, report_loss):
     """CBOW update for one centre: the mean of ctx[:n_ctx] predicts outs[:n_out]."""
     dim = syn0.shape[1]
+    loss = 0.0
     for d in range(dim):
         hidden[d] = 0.0
         acc[d] = 0.0
@@ -137,6 +157,8 @@ def _cbow_step(syn0, syn1, ctx, n_ctx, outs, n_out, hidden, acc, sig_table, alph
             f += hidden[d] * syn1[row_out, d]
         label = np.float32(1.0) if k == 0 else np.float32(0.0)
         g = (label - sigmoid(sig_table, f)) * alpha
+        if report_loss:
+            loss += softplus(-f if k == 0 else f)
         for d in range(dim):
             acc[d] += g * syn1[row_out, d]
         for d in range(dim):
@@ -146,6 +168,7 @@ def _cbow_step(syn0, syn1, ctx, n_ctx, outs, n_out, hidden, acc, sig_table, alph
         row = ctx[b]
         for d in range(dim):
             syn0[row, d] += acc[d]
+    return loss
 
 
 # Update rules, as passed to train_epoch.
@@ -155,24 +178,29 @@ CBOW = 2
 
 
 @njit(cache=True, nogil=True, parallel=True, fastmath=True)
-def train_epoch(syn0, syn1, tokens, sentence_ends, chunk_starts, keep, neg_table, sig_table,
-                rule, window, negative, alpha, min_alpha, epoch, epochs, seed, n_workers,
-                progress, chunk_alphas):
-    """Train one epoch in place on ``syn0`` / ``syn1``.
+def train_epoch(syn0, syn1, tokens, sentence_ends, chunk_starts, chunk_lo, chunk_hi, chunk_done,
+                keep, neg_table, sig_table, rule, window, negative, alpha, min_alpha, epoch,
+                epochs, seed, n_workers, progress, losses, report_loss, stop, chunk_alphas):
+    """Train chunks ``chunk_lo:chunk_hi`` of one epoch in place on ``syn0`` / ``syn1``.
 
-    ``chunk_starts[c]:chunk_starts[c+1]`` are the sentences of chunk c.
-    ``progress[t * PROGRESS_STRIDE]`` counts the corpus words worker t has done
-    (read by the progress display while this runs without the GIL);
-    ``chunk_alphas[c]`` receives the learning rate at the start of chunk c.
+    ``chunk_starts[c]:chunk_starts[c+1]`` are the sentences of chunk c. Chunks
+    with ``chunk_done[c]`` set are skipped (already trained: a resumed run); each
+    chunk trained here is marked done. Workers check ``stop[0]`` before each
+    chunk and return early when it is set (an interrupt or a checkpoint).
+
+    Per worker t, written while this runs without the GIL (the progress display
+    reads them): ``progress[t * PROGRESS_STRIDE]`` counts corpus words done, and
+    when ``report_loss`` is set ``losses[t * PROGRESS_STRIDE]`` sums the loss
+    (float64). ``chunk_alphas[c]`` receives the learning rate at chunk c's start.
     """
-    n_chunks = chunk_starts.shape[0] - 1
     n_tokens = tokens.shape[0]
     total = np.float64(n_tokens) * epochs
     dim = syn0.shape[1]
     longest = 0
-    for s in range(sentence_ends.shape[0]):
-        start = sentence_ends[s - 1] if s > 0 else 0
-        longest = max(longest, sentence_ends[s] - start)
+    for c in range(chunk_lo, chunk_hi):
+        for s in range(chunk_starts[c], chunk_starts[c + 1]):
+            start = sentence_ends[s - 1] if s > 0 else 0
+            longest = max(longest, sentence_ends[s] - start)
     for t in prange(n_workers):
         sentence = np.empty(longest, dtype=np.int32)
         ctx = np.empty(2 * window, dtype=np.int32)
@@ -183,8 +211,13 @@ def train_epoch(syn0, syn1, tokens, sentence_ends, chunk_starts, keep, neg_table
         grad = np.empty((2 * window, negative + 1), dtype=np.float32)
         acc = np.empty(dim, dtype=np.float32)
         hidden = np.empty(dim, dtype=np.float32)
-        for c in range(t, n_chunks, n_workers):
+        for c in range(chunk_lo + t, chunk_hi, n_workers):
+            if chunk_done[c]:
+                continue
+            if stop[0]:
+                break
             rng = seed_state(seed, epoch, c)
+            loss = 0.0
             for s in range(chunk_starts[c], chunk_starts[c + 1]):
                 start = sentence_ends[s - 1] if s > 0 else 0
                 end = sentence_ends[s]
@@ -225,14 +258,28 @@ def train_epoch(syn0, syn1, tokens, sentence_ends, chunk_starts, keep, neg_table
                     if n_ctx == 0:
                         continue
                     if rule == SG_SHARED:
-                        _sg_shared_step(syn0, syn1, ctx, n_ctx, outs[now], n_outs[now], in_block,
-                                        out_block, grad, acc, sig_table, a)
+                        loss += _sg_shared_step(syn0, syn1, ctx, n_ctx, outs[now], n_outs[now],
+                                                in_block, out_block, grad, acc, sig_table, a,
+                                                report_loss)
                     elif rule == CBOW:
-                        _cbow_step(syn0, syn1, ctx, n_ctx, outs[now], n_outs[now], hidden, acc,
-                                   sig_table, a)
+                        loss += _cbow_step(syn0, syn1, ctx, n_ctx, outs[now], n_outs[now], hidden,
+                                           acc, sig_table, a, report_loss)
                     else:
                         center = sentence[i]
                         for b in range(n_ctx):
                             n_out, rng = _draw_outputs(center, negative, neg_table, outs[0], rng)
-                            _sg_pair_step(syn0, syn1, ctx[b], outs[0], n_out, acc, sig_table, a)
+                            loss += _sg_pair_step(syn0, syn1, ctx[b], outs[0], n_out, acc,
+                                                  sig_table, a, report_loss)
                 progress[t * PROGRESS_STRIDE] += end - start
+            losses[t * PROGRESS_STRIDE] += loss
+            chunk_done[c] = 1
+
+
+@njit(cache=True, nogil=True)
+def all_within(matrix, limit):
+    """True when every value of ``matrix`` is finite with magnitude at most ``limit``."""
+    flat = matrix.ravel()
+    for i in range(flat.shape[0]):
+        if not abs(flat[i]) <= limit:  # also catches NaN
+            return False
+    return True

@@ -3,21 +3,24 @@
 When stderr is not a terminal (a log file, CI) no bars are drawn, only the
 summary lines; an error hides the bar, so the error is the one line that remains.
 
-Training runs in Numba without the GIL; a :class:`Monitor` thread polls the
-kernels' shared word counters a few times a second and updates the bar, so the
-kernels never call back into Python.
+Training runs in Numba without the GIL in a helper thread; the main thread polls
+the kernels' shared word counters a few times a second and updates the bar, so
+the kernels never call back into Python. :class:`TrainingLog` writes the
+per-epoch JSON-lines log.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+from .errors import FastW2VError
 
 
 class Display:
@@ -55,27 +58,29 @@ class Display:
             print(text, file=sys.stderr, flush=True)
 
 
-class Monitor:
-    """Calls ``poll()`` every ``interval`` seconds in a thread until stopped."""
+class TrainingLog:
+    """A JSON-lines training log: one object per line, appended and flushed as it comes.
 
-    def __init__(self, poll: Callable[[], None], interval: float = 0.2):
-        self._poll = poll
-        self._interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="fastw2v-progress", daemon=True)
+    Records: ``{"event": "start", "options": {...}}`` when a run starts or resumes,
+    then one ``{"event": "epoch", ...}`` per epoch (fields in docs/monitoring.md).
+    """
 
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            self._poll()
+    def __init__(self, path):
+        self.path = path
+        try:
+            self._file = open(path, "a", encoding="utf-8")
+        except OSError as exc:
+            raise FastW2VError(f"cannot write the log {path}: {exc.strerror or exc}") from None
 
-    def __enter__(self) -> "Monitor":
-        self._thread.start()
-        return self
+    def write(self, record: dict) -> None:
+        try:
+            self._file.write(json.dumps(record, allow_nan=False) + "\n")
+            self._file.flush()
+        except OSError as exc:
+            raise FastW2VError(f"cannot write the log {self.path}: {exc.strerror or exc}") from None
 
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-        self._poll()
+    def close(self) -> None:
+        self._file.close()
 
 
 def format_rate(words_per_second: float) -> str:

@@ -8,18 +8,22 @@ per epoch (:mod:`fastw2v.kernels`) while a monitor thread shows progress.
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import numba
 import numpy as np
+from numba import njit
 
 from . import kernels
 from .corpus import Corpus, EncodedCorpus
 from .encode import vocab_and_corpus
 from .errors import FastW2VError
 from .prefetch import LINE_FLOATS
-from .progress import Display, Monitor, elapsed, format_rate
+from .progress import Display, TrainingLog, elapsed, format_rate
 from .sampling import keep_probabilities, learning_rate, negative_table, sigmoid_table
 from .vectors import check_output_path, save_word2vec
 from .vocab import Vocabulary
@@ -27,6 +31,7 @@ from .vocab import Vocabulary
 MODELS = ("sg", "cbow")
 BATCHING = ("shared-negatives", "none")
 CHUNK_WORDS = 10_000  # sentences are grouped into chunks of about this many words
+SEGMENT_WORDS = 1 << 22  # words of corpus per kernel call (16 MB of token ids)
 
 
 @dataclass
@@ -115,6 +120,7 @@ class Word2VecModel:
     options: TrainOptions
     stats: TrainStats = field(default_factory=TrainStats)
     chunk_alphas: np.ndarray | None = None  # learning rate at each chunk start, last epoch
+    epoch_losses: list = field(default_factory=list)  # loss per word per epoch (report_loss)
 
     @property
     def input_vectors(self) -> np.ndarray:
@@ -139,18 +145,30 @@ class Word2VecModel:
         save_word2vec(path, self.vocab.words, self.input_vectors, binary=binary)
 
 
+@njit(cache=True)
 def chunk_layout(sentence_ends: np.ndarray, chunk_words: int = CHUNK_WORDS) -> np.ndarray:
     """Group consecutive sentences into chunks of at least ``chunk_words`` words.
 
-    Returns ``starts`` with chunk c covering sentences ``starts[c]:starts[c+1]``.
-    The layout depends on the corpus alone, never on the number of threads.
+    Returns ``starts`` with chunk c covering sentences ``starts[c]:starts[c+1]``:
+    a new chunk begins at the first sentence ending in a new multiple of
+    ``chunk_words``. The layout depends on the corpus alone, never on the
+    number of threads; it reads ``sentence_ends`` once, without temporaries.
     """
-    if sentence_ends.shape[0] == 0:
+    n = sentence_ends.shape[0]
+    if n == 0:
         return np.zeros(1, dtype=np.int64)
-    marks = sentence_ends // chunk_words  # chunk index of each sentence's end
-    boundaries = np.flatnonzero(np.diff(marks)) + 1  # first sentence past each mark change
-    return np.concatenate(([0], boundaries[boundaries < sentence_ends.shape[0]],
-                           [sentence_ends.shape[0]])).astype(np.int64)
+    n_chunks = 1
+    for s in range(1, n):
+        n_chunks += sentence_ends[s] // chunk_words != sentence_ends[s - 1] // chunk_words
+    starts = np.empty(n_chunks + 1, dtype=np.int64)
+    starts[0] = 0
+    c = 1
+    for s in range(1, n):
+        if sentence_ends[s] // chunk_words != sentence_ends[s - 1] // chunk_words:
+            starts[c] = s
+            c += 1
+    starts[n_chunks] = n
+    return starts
 
 
 def aligned_zeros(rows: int, dim: int) -> np.ndarray:
@@ -175,8 +193,43 @@ def initial_vectors(n: int, dim: int, seed: int) -> tuple[np.ndarray, np.ndarray
     return syn0, aligned_zeros(n, dim)
 
 
+@dataclass
+class TrainState:
+    """Where training stands: enough, with the model, to continue exactly (a checkpoint)."""
+
+    epoch: int = 0  # the epoch under way (0-based); == epochs when finished
+    chunk_done: np.ndarray | None = None  # uint8 per chunk of the corpus: trained this epoch
+    words_done: int = 0  # corpus words trained, all epochs (whole chunks)
+    epoch_words: int = 0  # of which in the epoch under way
+    epoch_loss: float = 0.0  # loss summed over the epoch under way (with report_loss)
+    train_seconds: float = 0.0
+    epoch_losses: list = field(default_factory=list)  # loss per word of each finished epoch
+
+
+class TrainingStopped(FastW2VError):
+    """Training stopped before the end (an interrupt); a checkpoint holds the state."""
+
+    exit_code = 130
+
+
+@dataclass
+class RunControl:
+    """How a run is watched and kept: progress, loss, log, checkpoints, interrupts."""
+
+    display: Display = field(default_factory=lambda: Display(False))
+    report_loss: bool = False
+    log: "TrainingLog | None" = None
+    checkpoint: str | os.PathLike | None = None  # where checkpoints go (None: never written)
+    checkpoint_every: float | None = None  # minutes between checkpoints (None: only at epoch ends)
+    checkpoint_info: dict = field(default_factory=dict)  # extra facts to keep (e.g. corpus files)
+    on_epoch: Callable[[Word2VecModel, dict], None] | None = None  # may add to the log record
+    segment_words: int = SEGMENT_WORDS
+    last_checkpoint: str | None = None
+
+
 def train(corpus, *, vocab: Vocabulary | str | os.PathLike | None = None,
           save_vocab: str | os.PathLike | None = None, progress: bool | Display = False,
+          cache_dir: str | os.PathLike | None = None, control: RunControl | None = None,
           **options) -> Word2VecModel:
     """Train word vectors on ``corpus`` and return the model.
 
@@ -184,9 +237,17 @@ def train(corpus, *, vocab: Vocabulary | str | os.PathLike | None = None,
     of sentences given as lists of str tokens. ``vocab``: a :class:`Vocabulary`
     or a word2vec.c vocabulary file to use instead of counting. ``options``: the
     fields of :class:`TrainOptions`. ``progress``: show progress bars on stderr.
+    ``cache_dir``: keep the encoded corpus there as a memory-mapped token cache,
+    reused by later runs on the same files (see :mod:`fastw2v.cache`).
+    ``control``: checkpoints, loss, log (see :class:`RunControl`).
     """
     opts = TrainOptions(**options).resolved()
-    display = progress if isinstance(progress, Display) else Display(bool(progress))
+    control = control or RunControl()
+    if not isinstance(progress, bool):
+        control.display = progress
+    elif progress:
+        control.display = Display(True)
+    display = control.display
     source = Corpus(corpus)
     if isinstance(vocab, (str, os.PathLike)):
         vocab = Vocabulary.load(vocab, opts.min_count)
@@ -194,59 +255,303 @@ def train(corpus, *, vocab: Vocabulary | str | os.PathLike | None = None,
         check_output_path(save_vocab)
 
     t0 = time.perf_counter()
-    with display.phase("reading", source.total_bytes) as update:
-        vocab, encoded = vocab_and_corpus(
-            source, min_count=opts.min_count, max_vocab_size=opts.max_vocab_size,
-            max_sentence_length=opts.max_sentence_length, vocab=vocab, progress=update)
+    vocab, encoded, how = prepare_corpus(source, opts, vocab, cache_dir, display)
     stats = TrainStats(words_per_epoch=encoded.n_words, prepare_seconds=elapsed(t0))
     display.line(f"vocabulary: {len(vocab):,} words, corpus: {encoded.n_words:,} words in "
-                 f"{encoded.n_sentences:,} sentences ({stats.prepare_seconds:.1f} s)")
+                 f"{encoded.n_sentences:,} sentences ({how}, {stats.prepare_seconds:.1f} s)")
     if save_vocab is not None:
         vocab.save(save_vocab)
 
     syn0, syn1 = initial_vectors(len(vocab), opts.dim, opts.seed)
     model = Word2VecModel(vocab, syn0, syn1, opts, stats)
-    run_epochs(model, encoded, display)
-    display.line(f"trained {stats.words_trained:,} words in {stats.train_seconds:.1f} s "
-                 f"({format_rate(stats.words_per_second)}, {opts.threads} threads)")
+    control.checkpoint_info.setdefault("corpus", source.fingerprint())
+    run_epochs(model, encoded, control, TrainState())
     return model
 
 
-def run_epochs(model: Word2VecModel, encoded: EncodedCorpus, display: Display) -> None:
-    """Run every epoch of training on ``model`` in place."""
-    opts, stats = model.options, model.stats
+def resume(checkpoint: str | os.PathLike, *, cache_dir: str | os.PathLike | None = None,
+           control: RunControl | None = None, progress: bool | Display = False,
+           corpus=None) -> Word2VecModel:
+    """Continue the run saved in ``checkpoint`` to its end and return the model.
+
+    The corpus files named in the checkpoint must be unchanged (same sizes and
+    modification times); ``corpus`` overrides where they are.
+    """
+    from .checkpoint import load_checkpoint
+
+    model, state, info = load_checkpoint(checkpoint)
+    control = control or RunControl()
+    if not isinstance(progress, bool):
+        control.display = progress
+    elif progress:
+        control.display = Display(True)
+    control.checkpoint_info = {**info, **control.checkpoint_info}
+    if control.checkpoint is None:
+        control.checkpoint = checkpoint
+    files = corpus if corpus is not None else [f["path"] for f in info.get("corpus", [])]
+    if not files:
+        raise FastW2VError(f"{checkpoint}: the checkpoint names no corpus files; give them again")
+    source = Corpus(files)
+    if corpus is None and source.fingerprint() != info["corpus"]:
+        raise FastW2VError(f"the corpus changed since the checkpoint {checkpoint} was written "
+                           "(file sizes or modification times differ); cannot resume exactly")
+    opts = model.options
+    t0 = time.perf_counter()
+    _, encoded, how = prepare_corpus(source, opts, model.vocab, cache_dir, control.display)
+    model.stats.words_per_epoch = encoded.n_words
+    model.stats.prepare_seconds = elapsed(t0)
+    control.display.line(f"resuming epoch {state.epoch + 1} of {opts.epochs} at "
+                         f"{state.epoch_words / max(encoded.n_words, 1):.0%} from {checkpoint} "
+                         f"(corpus: {how}, {model.stats.prepare_seconds:.1f} s)")
+    run_epochs(model, encoded, control, state)
+    return model
+
+
+def prepare_corpus(source: Corpus, opts: TrainOptions, vocab: Vocabulary | None,
+                   cache_dir, display: Display) -> tuple[Vocabulary, EncodedCorpus, str]:
+    """The vocabulary and the encoded corpus: from the token cache, or by reading."""
+    if cache_dir is not None and source.files is not None:
+        from .cache import TokenCache
+
+        cache = TokenCache(cache_dir, source, opts, vocab)
+        found = cache.open()
+        if found is not None:
+            return (*found, f"from cache {cache.name}")
+        with display.phase("reading", source.total_bytes) as update:
+            vocab, encoded = cache.build(progress=update)
+        return vocab, encoded, f"cached as {cache.name}"
+    with display.phase("reading", source.total_bytes) as update:
+        vocab, encoded = vocab_and_corpus(
+            source, min_count=opts.min_count, max_vocab_size=opts.max_vocab_size,
+            max_sentence_length=opts.max_sentence_length, vocab=vocab, progress=update)
+    return vocab, encoded, "in memory"
+
+
+def segments(chunk_starts: np.ndarray, sentence_ends: np.ndarray, words: int) -> list[tuple[int, int]]:
+    """Cut the chunks into consecutive runs of about ``words`` corpus words.
+
+    Each run is one kernel call; between calls the driver checks for stops,
+    guards the numerics and lets go of the corpus pages it has read.
+    """
+    n_chunks = chunk_starts.shape[0] - 1
+    if n_chunks <= 0:
+        return []
+    last = chunk_starts[1:] - 1  # last sentence of each chunk
+    chunk_end_words = np.asarray(sentence_ends[last], dtype=np.int64)
+    marks = chunk_end_words // max(words, 1)
+    cuts = np.flatnonzero(np.diff(marks)) + 1
+    bounds = [0] + cuts.tolist() + [n_chunks]
+    return [(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:]) if hi > lo]
+
+
+DIVERGED_LIMIT = 1e4  # a vector component beyond this means training has blown up
+
+
+def run_epochs(model: Word2VecModel, encoded: EncodedCorpus, control: RunControl,
+               state: TrainState) -> None:
+    """Run (or continue, from ``state``) every epoch of training on ``model`` in place.
+
+    Each epoch is a series of kernel calls over runs of chunks (:func:`segments`),
+    made from a helper thread while this thread shows progress and answers
+    signals. Between calls: the numerics are checked, a checkpoint is written
+    when one is due, and an interrupt stops the run with a checkpoint.
+    """
+    opts, stats, display = model.options, model.stats, control.display
     keep = keep_probabilities(model.vocab.counts, opts.sample)
     table = negative_table(model.vocab.counts, opts.ns_exponent)
     sig = sigmoid_table()
     chunks = chunk_layout(encoded.sentence_ends)
-    chunk_alphas = np.zeros(chunks.shape[0] - 1, dtype=np.float32)
+    n_chunks = chunks.shape[0] - 1
+    if state.chunk_done is None:
+        state.chunk_done = np.zeros(n_chunks, dtype=np.uint8)
+    elif state.chunk_done.shape[0] != n_chunks:
+        raise FastW2VError("the checkpoint does not match this corpus (different chunk layout)")
+    runs = segments(chunks, encoded.sentence_ends, control.segment_words)
+    chunk_alphas = np.zeros(n_chunks, dtype=np.float32)
     progress = np.zeros(opts.threads * kernels.PROGRESS_STRIDE, dtype=np.int64)
+    losses = np.zeros(opts.threads * kernels.PROGRESS_STRIDE, dtype=np.float64)
+    stop = np.zeros(1, dtype=np.int64)
     numba.set_num_threads(min(opts.threads, numba.config.NUMBA_NUM_THREADS))
     total = encoded.n_words * opts.epochs
-    # Compile (first run) or load (later runs) the kernel with a call that has no
-    # chunks to train, so that neither counts as training time.
-    kernels.train_epoch(model.syn0, model.syn1, encoded.tokens, encoded.sentence_ends,
-                        chunks[:1], keep, table, sig, opts.rule, opts.window, opts.negative,
-                        opts.alpha, opts.min_alpha, 0, opts.epochs, opts.seed, opts.threads,
-                        progress, chunk_alphas)
+
+    def kernel(lo, hi):
+        kernels.train_epoch(model.syn0, model.syn1, encoded.tokens, encoded.sentence_ends,
+                            chunks, lo, hi, state.chunk_done, keep, table, sig, opts.rule,
+                            opts.window, opts.negative, opts.alpha, opts.min_alpha, state.epoch,
+                            opts.epochs, opts.seed, opts.threads, progress, losses,
+                            control.report_loss, stop, chunk_alphas)
+
+    # Compile (first run) or load (later runs) the kernel with a call that trains
+    # nothing, so that neither counts as training time.
+    kernel(0, 0)
+    watch = _Watch(stop, control.checkpoint_every)
+    words_at_start, seconds_before = state.words_done, state.train_seconds
     t0 = time.perf_counter()
-    with display.phase("training", total) as update:
-        for epoch in range(opts.epochs):
-            progress[:] = 0
-            done_before = epoch * encoded.n_words
+    with watch, display.phase("training", total) as update:
+        def poll():
+            epoch_words = state.epoch_words + int(progress.sum())
+            done = state.words_done + int(progress.sum())
+            seconds = elapsed(t0)
+            info = (f"{format_rate((done - words_at_start) / seconds if seconds else 0)}  "
+                    f"lr {learning_rate(opts.alpha, opts.min_alpha, done, total):.2e}")
+            if control.report_loss and epoch_words:
+                info += f"  loss {(state.epoch_loss + float(losses.sum())) / epoch_words:.4f}"
+            update(done, info)
+            watch.tick()
 
-            def poll():
-                done = done_before + int(progress.sum())
-                seconds = elapsed(t0)
-                alpha = learning_rate(opts.alpha, opts.min_alpha, done, total)
-                update(done, f"{format_rate(done / seconds if seconds else 0)}  lr {alpha:.2e}")
-
-            with Monitor(poll):
-                kernels.train_epoch(
-                    model.syn0, model.syn1, encoded.tokens,
-                    encoded.sentence_ends, chunks, keep, table, sig, opts.rule, opts.window,
-                    opts.negative, opts.alpha, opts.min_alpha, epoch, opts.epochs, opts.seed,
-                    opts.threads, progress, chunk_alphas)
-            stats.epochs = epoch + 1
-    stats.train_seconds = elapsed(t0)
+        while state.epoch < opts.epochs:
+            epoch_t0, epoch_words_before = time.perf_counter(), state.epoch_words
+            for lo, hi in runs:
+                while not state.chunk_done[lo:hi].all():
+                    progress[:] = 0
+                    losses[:] = 0
+                    _call_watched(lambda: kernel(lo, hi), poll)
+                    state.words_done += int(progress.sum())
+                    state.epoch_words += int(progress.sum())
+                    state.epoch_loss += float(losses.sum())
+                    progress[:] = 0
+                    losses[:] = 0
+                    state.train_seconds = seconds_before + elapsed(t0)
+                    encoded.release()
+                    _check_numerics(model, state, control)
+                    if stop[0]:
+                        reason, stop[0] = watch.take(), 0
+                        _save_checkpoint(model, state, control)
+                        if reason == "interrupt":
+                            raise TrainingStopped(_stopped_message(model, state, control))
+            state.train_seconds = seconds_before + elapsed(t0)
+            record = _end_epoch(model, state, encoded.n_words, control.report_loss,
+                                state.epoch_words - epoch_words_before, elapsed(epoch_t0))
+            if control.report_loss:
+                display.line(f"epoch {record['epoch']}/{opts.epochs}: loss per word "
+                             f"{record['loss_per_word']:.4f}")
+            if control.on_epoch is not None:
+                control.on_epoch(model, record)
+            if control.log is not None:
+                control.log.write(record)
+            if control.checkpoint is not None and control.checkpoint_every is not None:
+                _save_checkpoint(model, state, control)
+                watch.restart_clock()
+    stats.epochs = opts.epochs
+    stats.train_seconds = state.train_seconds
     model.chunk_alphas = chunk_alphas
+    model.epoch_losses = list(state.epoch_losses)
+    display.line(f"trained {stats.words_trained:,} words in {stats.train_seconds:.1f} s "
+                 f"({format_rate(stats.words_per_second)}, {opts.threads} threads)")
+
+
+def _end_epoch(model: Word2VecModel, state: TrainState, corpus_words: int, report_loss: bool,
+               words_now: int, seconds_now: float) -> dict:
+    """Close the epoch under way in ``state``; return its log record."""
+    opts = model.options
+    loss = state.epoch_loss / state.epoch_words if state.epoch_words else 0.0
+    record = {
+        "event": "epoch", "epoch": state.epoch + 1, "epochs": opts.epochs,
+        "words": state.words_done, "seconds": round(state.train_seconds, 3),
+        "words_per_second": round(words_now / seconds_now, 1) if seconds_now else 0.0,
+        "alpha": learning_rate(opts.alpha, opts.min_alpha, state.words_done,
+                               corpus_words * opts.epochs),
+        "loss_per_word": loss if report_loss else None,
+    }
+    state.epoch_losses.append(loss if report_loss else float("nan"))
+    state.epoch += 1
+    state.chunk_done[:] = 0
+    state.epoch_words = 0
+    state.epoch_loss = 0.0
+    return record
+
+
+def _check_numerics(model: Word2VecModel, state: TrainState, control: RunControl) -> None:
+    """Stop with a clear error once the vectors hold NaN, inf or exploding values."""
+    for name, matrix in (("input", model.syn0), ("output", model.syn1)):
+        if not kernels.all_within(matrix, DIVERGED_LIMIT):
+            where = (f"epoch {state.epoch + 1}, "
+                     f"{state.epoch_words / max(model.stats.words_per_epoch, 1):.0%} through")
+            last = (f"; the last good checkpoint is {control.last_checkpoint}"
+                    if control.last_checkpoint else "")
+            raise FastW2VError(
+                f"training diverged: the {name} vectors hold NaN, infinite or huge values "
+                f"(beyond {DIVERGED_LIMIT:g}) at {where}; try a smaller --alpha "
+                f"(it was {model.options.alpha:g}){last}; no vectors were written")
+
+
+def _save_checkpoint(model: Word2VecModel, state: TrainState, control: RunControl) -> None:
+    if control.checkpoint is None:
+        return
+    from .checkpoint import save_checkpoint
+
+    save_checkpoint(control.checkpoint, model, state, control.checkpoint_info)
+    control.last_checkpoint = str(control.checkpoint)
+
+
+def _stopped_message(model: Word2VecModel, state: TrainState, control: RunControl) -> str:
+    at = (f"epoch {state.epoch + 1} of {model.options.epochs}, "
+          f"{state.epoch_words / max(model.stats.words_per_epoch, 1):.0%} through")
+    if control.checkpoint is None:
+        return f"interrupted at {at} (no checkpoint was asked for)"
+    return (f"interrupted at {at}; checkpoint written to {control.checkpoint}; "
+            f"continue with: fastw2v train --resume {control.checkpoint}")
+
+
+class _Watch:
+    """Turns SIGINT/SIGTERM and the checkpoint clock into a stop request for the kernel.
+
+    The kernel checks ``stop[0]`` before each chunk (about 10,000 words), so a
+    request takes effect within milliseconds; :meth:`take` says why it was made.
+    A second Ctrl-C while stopping aborts at once, as Python normally does.
+    """
+
+    def __init__(self, stop: np.ndarray, every_minutes: float | None):
+        self.stop = stop
+        self.every = every_minutes * 60.0 if every_minutes else None
+        self.reason: str | None = None
+        self.clock = time.monotonic()
+        self._previous: dict = {}
+
+    def __enter__(self) -> "_Watch":
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._on_signal)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    def _on_signal(self, signum, frame) -> None:
+        if self.reason == "interrupt":  # asked twice: stop now, without a checkpoint
+            raise KeyboardInterrupt
+        self.reason = "interrupt"
+        self.stop[0] = 1
+
+    def tick(self) -> None:
+        if self.every is not None and self.reason is None and time.monotonic() - self.clock >= self.every:
+            self.reason = "checkpoint"
+            self.stop[0] = 1
+
+    def take(self) -> str | None:
+        reason, self.reason = self.reason, None
+        return reason
+
+    def restart_clock(self) -> None:
+        self.clock = time.monotonic()
+
+
+def _call_watched(fn: Callable[[], None], poll: Callable[[], None], interval: float = 0.2) -> None:
+    """Run ``fn`` (a kernel call that releases the GIL) in a helper thread; meanwhile
+    call ``poll`` every ``interval`` seconds here, where signals are delivered."""
+    failure: list[BaseException] = []
+
+    def target():
+        try:
+            fn()
+        except BaseException as exc:  # pragma: no cover - the kernels raise nothing
+            failure.append(exc)
+
+    worker = threading.Thread(target=target, name="fastw2v-train", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(interval)
+        poll()
+    if failure:
+        raise failure[0]

@@ -1,0 +1,144 @@
+"""The token cache: a corpus encoded once into files, memory-mapped by training.
+
+A cache entry is four files in the cache directory, named by a key:
+``fastw2v-KEY.tokens`` (int32 word ids), ``.ends`` (int64 sentence ends),
+``.vocab`` (the vocabulary, word2vec.c format) and ``.json`` (the manifest,
+written last: an entry without it is incomplete and rebuilt).
+
+The key hashes what decides the encoding: each input file's absolute path, size
+and modification time, ``max_sentence_length``, and either the counting options
+(``min_count``, ``max_vocab_size``) or the given vocabulary itself. Change any
+of them and a new entry is built; the old one is left for the user to delete.
+
+Building streams the ids to the files and compacts them in windows
+(:func:`fastw2v.encode.encode_files`), and training reads them through a
+memory map whose pages are let go after each run of chunks, so resident memory
+stays bounded by the model plus a window of the corpus, whatever its size.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import mmap
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .corpus import Corpus, EncodedCorpus
+from .encode import build_vocabulary, encode_files, frozen_table, scan_corpus, _frozen_remap
+from .errors import FastW2VError
+from .vocab import Vocabulary
+
+VERSION = 1
+
+
+def vocabulary_digest(vocab: Vocabulary) -> str:
+    h = hashlib.sha256()
+    for word, count in zip(vocab.words, vocab.counts.tolist()):
+        h.update(word.encode("utf-8", "surrogatepass") + b" %d\n" % count)
+    return h.hexdigest()
+
+
+class TokenCache:
+    """One cache entry: the encoding of ``source`` under ``opts`` (and ``vocab``)."""
+
+    def __init__(self, directory, source: Corpus, opts, vocab: Vocabulary | None = None):
+        self.directory = Path(directory)
+        self.source = source
+        self.opts = opts
+        self.vocab = vocab
+        key = {
+            "version": VERSION,
+            "files": source.fingerprint(),
+            "max_sentence_length": opts.max_sentence_length,
+            "vocabulary": (vocabulary_digest(vocab) if vocab is not None else
+                           {"min_count": opts.min_count, "max_vocab_size": opts.max_vocab_size}),
+        }
+        self.key = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:20]
+        self.name = f"fastw2v-{self.key}"
+
+    def path(self, suffix: str) -> Path:
+        return self.directory / f"{self.name}.{suffix}"
+
+    def open(self) -> tuple[Vocabulary, EncodedCorpus] | None:
+        """The cached vocabulary and corpus, memory-mapped; None if not cached."""
+        try:
+            manifest = json.loads(self.path("json").read_text())
+            vocab = self.vocab or Vocabulary.load(self.path("vocab"), self.opts.min_count)
+            tokens = _map(self.path("tokens"), np.int32, manifest["tokens"])
+            ends = _map(self.path("ends"), np.int64, manifest["sentences"])
+        except (OSError, ValueError, KeyError, FastW2VError):
+            return None
+        if len(vocab) != manifest.get("vocabulary_size"):
+            return None
+        return vocab, EncodedCorpus(tokens[0], ends[0], maps=(tokens[1], ends[1]))
+
+    def build(self, progress=None) -> tuple[Vocabulary, EncodedCorpus]:
+        """Read, count (unless a vocabulary was given) and encode into the cache."""
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise FastW2VError(f"cannot create the cache directory {self.directory}: "
+                               f"{exc.strerror or exc}") from None
+        with contextlib.suppress(OSError):
+            self.path("json").unlink()
+        try:
+            vocab, n_tokens, n_sentences = self._encode(progress)
+            if self.vocab is None:
+                vocab.save(self.path("vocab"))
+            manifest = {"version": VERSION, "key": self.key, "tokens": n_tokens,
+                        "sentences": n_sentences, "vocabulary_size": len(vocab),
+                        "files": self.source.fingerprint()}
+            tmp = self.path("json.tmp")
+            tmp.write_text(json.dumps(manifest, indent=1))
+            os.replace(tmp, self.path("json"))
+        except OSError as exc:
+            raise FastW2VError(f"cannot write the token cache in {self.directory}: "
+                               f"{exc.strerror or exc}") from None
+        found = self.open()
+        if found is None:
+            raise FastW2VError(f"the token cache {self.path('json')} could not be read back")
+        return found
+
+    def _encode(self, progress) -> tuple[Vocabulary, int, int]:
+        opts, vocab = self.opts, self.vocab
+        if vocab is None:
+            with self._files() as files:
+                scan = scan_corpus(self.source, max_sentence_length=opts.max_sentence_length,
+                                   max_vocab_size=opts.max_vocab_size, progress=progress, files=files)
+            if scan.table.n_words == 0:
+                raise FastW2VError(f"corpus is empty (no words in {self.source.describe()})")
+            vocab, remap = build_vocabulary(scan.table, opts.min_count)
+            if len(vocab) == 0:
+                top = int(scan.table.counts[:scan.table.n_words].max())
+                raise FastW2VError(f"no word reaches --min-count {opts.min_count} (the most "
+                                   f"frequent word occurs {top} time{'s' if top != 1 else ''})")
+            if not scan.pruned:
+                return (vocab, *encode_files(self.path("tokens"), self.path("ends"), remap))
+        table = frozen_table(vocab)
+        with self._files() as files:
+            scan_corpus(self.source, max_sentence_length=opts.max_sentence_length, table=table,
+                        frozen=True, progress=progress, files=files)
+        n_tokens, n_sentences = encode_files(self.path("tokens"), self.path("ends"),
+                                             _frozen_remap(table, vocab))
+        if n_tokens == 0:
+            raise FastW2VError(f"no word of the vocabulary occurs in {self.source.describe()}")
+        return vocab, n_tokens, n_sentences
+
+    @contextlib.contextmanager
+    def _files(self):
+        with open(self.path("tokens"), "wb") as ids, open(self.path("ends"), "wb") as ends:
+            yield ids, ends
+
+
+def _map(path: Path, dtype, count: int) -> tuple[np.ndarray, mmap.mmap]:
+    """A read-only array over the first ``count`` items of ``path``, and its map."""
+    nbytes = count * np.dtype(dtype).itemsize
+    if os.path.getsize(path) != nbytes or count == 0:
+        raise ValueError(f"{path}: wrong size")
+    with open(path, "rb") as f:
+        m = mmap.mmap(f.fileno(), nbytes, access=mmap.ACCESS_READ)
+    return np.frombuffer(m, dtype=dtype, count=count), m
