@@ -78,11 +78,25 @@ class TokenCache:
 
     def build(self, progress=None) -> tuple[Vocabulary, EncodedCorpus]:
         """Read, count (unless a vocabulary was given) and encode into the cache."""
+        created = not self.directory.exists()
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise FastW2VError(f"cannot create the cache directory {self.directory}: "
                                f"{exc.strerror or exc}") from None
+        try:
+            return self._build(progress)
+        except BaseException:  # leave no partial entry (nor a directory made for it)
+            for suffix in ("json", "json.tmp", "tokens", "ends", "vocab"):
+                if suffix != "vocab" or self.vocab is None:
+                    with contextlib.suppress(OSError):
+                        self.path(suffix).unlink()
+            if created:
+                with contextlib.suppress(OSError):
+                    self.directory.rmdir()
+            raise
+
+    def _build(self, progress) -> tuple[Vocabulary, EncodedCorpus]:
         with contextlib.suppress(OSError):
             self.path("json").unlink()
         try:

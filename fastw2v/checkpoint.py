@@ -52,15 +52,32 @@ def save_checkpoint(path, model: Word2VecModel, state: TrainState, info: dict | 
         np.savez(f, **arrays)
 
 
-def load_checkpoint(path) -> tuple[Word2VecModel, TrainState, dict]:
-    """Read a checkpoint: the model as it was, the training state, and the run facts."""
+def read_info(path) -> dict:
+    """The run facts saved with a checkpoint (corpus files, output settings), read alone."""
+    return _read_header(path)["info"]
+
+
+def _read_header(path) -> dict:
     try:
         with np.load(path, allow_pickle=False) as z:
             header = json.loads(z["header"].tobytes())
-            if header.get("format") != FORMAT:
-                raise ValueError("not a fastw2v checkpoint")
-            if header.get("version") != VERSION:
-                raise ValueError(f"checkpoint version {header.get('version')} is not supported")
+    except FileNotFoundError:
+        raise FastW2VError(f"checkpoint not found: {path}") from None
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
+        raise FastW2VError(f"cannot read checkpoint {path}: {exc}") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise FastW2VError(f"cannot read checkpoint {path}: not a fastw2v checkpoint")
+    if header.get("version") != VERSION:
+        raise FastW2VError(f"cannot read checkpoint {path}: version {header.get('version')} "
+                           "is not supported")
+    return header
+
+
+def load_checkpoint(path) -> tuple[Word2VecModel, TrainState, dict]:
+    """Read a checkpoint: the model as it was, the training state, and the run facts."""
+    header = _read_header(path)
+    try:
+        with np.load(path, allow_pickle=False) as z:
             words = z["words"].tobytes().decode("utf-8", "surrogatepass").split("\n")
             counts = z["counts"]
             syn0, syn1, chunk_done = z["syn0"], z["syn1"], z["chunk_done"].copy()

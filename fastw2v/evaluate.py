@@ -136,6 +136,16 @@ class EvaluationReport:
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
 
+    def scores(self) -> dict[str, float | None]:
+        """The headline numbers by name: ``analogy`` accuracy (0-1) and the Spearman
+        correlation of each word-pair file, named by its file name without suffix."""
+        out: dict[str, float | None] = {}
+        if self.analogies:
+            out["analogy"] = round(self.analogies.accuracy, 6)
+        for r in self.similarity:
+            out[Path(r.path).stem] = None if math.isnan(r.spearman) else round(r.spearman, 6)
+        return out
+
     def format(self) -> str:
         """A human-readable report: tables for analogies and word pairs."""
         parts = [f"{self.vectors}: {self.words:,} words, {self.dim} dimensions"]

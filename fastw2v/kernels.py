@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from .atomic import load_relaxed
 from .prefetch import prefetch_row
 from .sampling import learning_rate, next_random, random_below, seed_state, sigmoid
 
@@ -171,10 +172,223 @@ def _cbow_step(syn0, syn1, ctx, n_ctx, outs, n_out, hidden, acc, sig_table, alph
     return loss
 
 
+# ---------------------------------------------------------------- NCE and hierarchical softmax
+# Both are logistic outputs like negative sampling, with two differences that the
+# steps below take as arrays filled by the caller: a label per output (NCE: 1 for
+# the target, 0 for the noise words; HS: 1 - code at each node of the target's
+# Huffman path) and an offset added to each logit (NCE: b_w - log(k Q(w));
+# HS: 0). They use the exact sigmoid, not the table: NCE's offsets move logits
+# far beyond the table's +-6, and the gradient is then exactly that of the loss
+# reported. ``gsum[k]`` receives the sum of the gradients of output k, which is
+# the update of its NCE bias (the caller adds it; HS has no biases).
+
+@njit(cache=True, inline="always")
+def exact_sigmoid(x):
+    """1 / (1 + exp(-x)) in float64; x is clamped to +-30 so exp stays finite under fastmath."""
+    x = min(max(np.float64(x), -30.0), 30.0)
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+@njit(cache=True, inline="always")
+def logistic_loss(x, label):
+    """Sigmoid cross-entropy of logit x with label 1 or 0 (float64)."""
+    return softplus(-x) if label > 0.5 else softplus(x)
+
+
+@njit(cache=True, fastmath=True)
+def _sg_shared_logit_step(syn0, syn1, ctx, n_ctx, outs, n_out, labels, offsets, gsum, in_block,
+                          out_block, grad, acc, alpha, report_loss):
+    """Skip-gram, one centre: contexts ctx[:n_ctx] share outputs outs[:n_out] (NCE noise
+    words or the HS path): the same B x D times D x n_out products as _sg_shared_step."""
+    dim = syn0.shape[1]
+    loss = 0.0
+    _gather_rows(syn0, ctx, n_ctx, in_block)
+    _gather_rows(syn1, outs, n_out, out_block)
+    for b in range(n_ctx):
+        for k in range(n_out):
+            f = np.float32(0.0)
+            for d in range(dim):
+                f += in_block[b, d] * out_block[k, d]
+            x = f + offsets[k]
+            grad[b, k] = (labels[k] - exact_sigmoid(x)) * alpha
+            if report_loss:
+                loss += logistic_loss(x, labels[k])
+    for b in range(n_ctx):
+        for d in range(dim):
+            acc[d] = 0.0
+        for k in range(n_out):
+            g = grad[b, k]
+            for d in range(dim):
+                acc[d] += g * out_block[k, d]
+        row = ctx[b]
+        for d in range(dim):
+            syn0[row, d] += acc[d]
+    for k in range(n_out):
+        for d in range(dim):
+            acc[d] = 0.0
+        total = 0.0
+        for b in range(n_ctx):
+            g = grad[b, k]
+            total += g
+            for d in range(dim):
+                acc[d] += g * in_block[b, d]
+        gsum[k] = total
+        row = outs[k]
+        for d in range(dim):
+            syn1[row, d] += acc[d]
+    return loss
+
+
+@njit(cache=True, fastmath=True)
+def _sg_pair_logit_step(syn0, syn1, row_in, outs, n_out, labels, offsets, gsum, acc, alpha,
+                        report_loss):
+    """Skip-gram, one (context, centre) pair, word2vec.c's order of updates."""
+    dim = syn0.shape[1]
+    loss = 0.0
+    for d in range(dim):
+        acc[d] = 0.0
+    for k in range(n_out):
+        row_out = outs[k]
+        f = np.float32(0.0)
+        for d in range(dim):
+            f += syn0[row_in, d] * syn1[row_out, d]
+        x = f + offsets[k]
+        g = (labels[k] - exact_sigmoid(x)) * alpha
+        gsum[k] = g
+        if report_loss:
+            loss += logistic_loss(x, labels[k])
+        for d in range(dim):
+            acc[d] += g * syn1[row_out, d]
+        for d in range(dim):
+            syn1[row_out, d] += g * syn0[row_in, d]
+    for d in range(dim):
+        syn0[row_in, d] += acc[d]
+    return loss
+
+
+@njit(cache=True, fastmath=True)
+def _cbow_logit_step(syn0, syn1, ctx, n_ctx, outs, n_out, labels, offsets, gsum, hidden, acc,
+                     alpha, report_loss):
+    """CBOW, one centre: the mean of ctx[:n_ctx] predicts outs[:n_out]."""
+    dim = syn0.shape[1]
+    loss = 0.0
+    for d in range(dim):
+        hidden[d] = 0.0
+        acc[d] = 0.0
+    for b in range(n_ctx):
+        row = ctx[b]
+        for d in range(dim):
+            hidden[d] += syn0[row, d]
+    inv = np.float32(1.0) / n_ctx
+    for d in range(dim):
+        hidden[d] *= inv
+    for k in range(n_out):
+        row_out = outs[k]
+        f = np.float32(0.0)
+        for d in range(dim):
+            f += hidden[d] * syn1[row_out, d]
+        x = f + offsets[k]
+        g = (labels[k] - exact_sigmoid(x)) * alpha
+        gsum[k] = g
+        if report_loss:
+            loss += logistic_loss(x, labels[k])
+        for d in range(dim):
+            acc[d] += g * syn1[row_out, d]
+        for d in range(dim):
+            syn1[row_out, d] += g * hidden[d]
+    for b in range(n_ctx):  # every context row gets the whole error, as _cbow_step
+        row = ctx[b]
+        for d in range(dim):
+            syn0[row, d] += acc[d]
+    return loss
+
+
+@njit(cache=True, inline="always")
+def _nce_outputs(center, negative, neg_table, outs, labels, rng):
+    """outs[0] = centre (label 1), then exactly ``negative`` noise words (label 0).
+
+    Unlike negative sampling, a noise draw equal to the centre is kept (as
+    tf.nn.nce_loss without remove_accidental_hits): NCE's loss assumes k draws from Q.
+    """
+    outs[0] = center
+    labels[0] = 1.0
+    n_table = neg_table.shape[0]
+    for k in range(1, negative + 1):
+        rng, bits = next_random(rng)
+        outs[k] = neg_table[random_below(bits, n_table)]
+        labels[k] = 0.0
+    return negative + 1, rng
+
+
+@njit(cache=True, inline="always")
+def _hs_outputs(center, hs_codes, hs_points, hs_lengths, outs, labels):
+    """outs = the inner nodes of the centre's Huffman path, labels = 1 - code."""
+    n = hs_lengths[center]
+    for k in range(n):
+        outs[k] = hs_points[center, k]
+        labels[k] = 1.0 - hs_codes[center, k]
+    return n
+
+
+@njit(cache=True, inline="always")
+def _logit_outputs(loss_kind, center, negative, neg_table, hs_codes, hs_points, hs_lengths, outs,
+                   labels, rng):
+    """The outputs and labels of one centre word for NCE or HS (HS draws nothing)."""
+    if loss_kind == HS:
+        return _hs_outputs(center, hs_codes, hs_points, hs_lengths, outs, labels), rng
+    return _nce_outputs(center, negative, neg_table, outs, labels, rng)
+
+
+@njit(cache=True)
+def _logit_centre(loss_kind, rule, syn0, syn1, bias, log_kq, hs_codes, hs_points, hs_lengths,
+                  ctx, n_ctx, center, outs, n_out, labels, offsets, gsum, negative, neg_table,
+                  in_block, out_block, grad, acc, hidden, alpha, report_loss, rng):
+    """All updates of one centre word for NCE or HS, under any rule; returns (loss, rng).
+
+    ``outs[:n_out]`` / ``labels`` hold the centre's outputs (drawn ahead by the
+    caller) for the shared and CBOW rules; the per-pair rule draws fresh NCE
+    noise for every pair, and looks up the HS path here. ``offsets`` stays zero for HS.
+    """
+    loss = 0.0
+    nce = loss_kind == NCE
+    if rule == SG_PAIRS:
+        if not nce:
+            n_out = _hs_outputs(center, hs_codes, hs_points, hs_lengths, outs, labels)
+        for b in range(n_ctx):
+            if nce:
+                n_out, rng = _nce_outputs(center, negative, neg_table, outs, labels, rng)
+                for k in range(n_out):
+                    offsets[k] = bias[outs[k]] - log_kq[outs[k]]
+            loss += _sg_pair_logit_step(syn0, syn1, ctx[b], outs, n_out, labels, offsets, gsum,
+                                        acc, alpha, report_loss)
+            if nce:
+                for k in range(n_out):
+                    bias[outs[k]] += gsum[k]
+        return loss, rng
+    if nce:
+        for k in range(n_out):
+            offsets[k] = bias[outs[k]] - log_kq[outs[k]]
+    if rule == SG_SHARED:
+        loss = _sg_shared_logit_step(syn0, syn1, ctx, n_ctx, outs, n_out, labels, offsets, gsum,
+                                     in_block, out_block, grad, acc, alpha, report_loss)
+    else:
+        loss = _cbow_logit_step(syn0, syn1, ctx, n_ctx, outs, n_out, labels, offsets, gsum,
+                                hidden, acc, alpha, report_loss)
+    if nce:
+        for k in range(n_out):
+            bias[outs[k]] += gsum[k]
+    return loss, rng
+
+
 # Update rules, as passed to train_epoch.
 SG_SHARED = 0
 SG_PAIRS = 1
 CBOW = 2
+
+# Output layers (losses), as passed to train_epoch (fastw2v.output_layers names them).
+NS = 0
+NCE = 1
+HS = 2
 
 
 @njit(cache=True, nogil=True, parallel=True, fastmath=True)
@@ -214,7 +428,7 @@ def train_epoch(syn0, syn1, tokens, sentence_ends, chunk_starts, chunk_lo, chunk
         for c in range(chunk_lo + t, chunk_hi, n_workers):
             if chunk_done[c]:
                 continue
-            if stop[0]:
+            if load_relaxed(stop, 0):  # the driver asks to stop (interrupt, checkpoint)
                 break
             rng = seed_state(seed, epoch, c)
             loss = 0.0

@@ -313,10 +313,13 @@ def prepare_corpus(source: Corpus, opts: TrainOptions, vocab: Vocabulary | None,
     if cache_dir is not None and source.files is not None:
         from .cache import TokenCache
 
-        cache = TokenCache(cache_dir, source, opts, vocab)
-        found = cache.open()
-        if found is not None:
-            return (*found, f"from cache {cache.name}")
+        # A run that counted its vocabulary cached the corpus under the counting
+        # options; a resumed run (same vocabulary) can use that entry too.
+        for cache in (TokenCache(cache_dir, source, opts, None), TokenCache(cache_dir, source, opts, vocab)):
+            found = cache.open()
+            if found is not None and (vocab is None or (found[0].words == vocab.words and
+                                                         np.array_equal(found[0].counts, vocab.counts))):
+                return (vocab or found[0], found[1], f"from cache {cache.name}")
         with display.phase("reading", source.total_bytes) as update:
             vocab, encoded = cache.build(progress=update)
         return vocab, encoded, f"cached as {cache.name}"
@@ -384,6 +387,10 @@ def run_epochs(model: Word2VecModel, encoded: EncodedCorpus, control: RunControl
     # Compile (first run) or load (later runs) the kernel with a call that trains
     # nothing, so that neither counts as training time.
     kernel(0, 0)
+    if control.log is not None:
+        control.log.write({"event": "start", "options": asdict(opts), "words_per_epoch": encoded.n_words,
+                           "vocabulary": len(model.vocab), "epoch": state.epoch + 1,
+                           "resumed": state.words_done > 0})
     watch = _Watch(stop, control.checkpoint_every)
     words_at_start, seconds_before = state.words_done, state.train_seconds
     t0 = time.perf_counter()
@@ -436,6 +443,9 @@ def run_epochs(model: Word2VecModel, encoded: EncodedCorpus, control: RunControl
     stats.train_seconds = state.train_seconds
     model.chunk_alphas = chunk_alphas
     model.epoch_losses = list(state.epoch_losses)
+    if control.log is not None:
+        control.log.write({"event": "end", "words": state.words_done,
+                           "seconds": round(state.train_seconds, 3)})
     display.line(f"trained {stats.words_trained:,} words in {stats.train_seconds:.1f} s "
                  f"({format_rate(stats.words_per_second)}, {opts.threads} threads)")
 

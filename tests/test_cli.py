@@ -271,7 +271,9 @@ def test_cli_train_writes_loadable_vectors(tmp_path):
     kv = KeyedVectors.load_word2vec_format(str(out))
     assert sorted(kv.index_to_key) == sorted(words) and kv.vector_size == 8
     assert kv.index_to_key[0] == "the"  # the most frequent word first
-    assert set(os.listdir(tmp_path)) == {"corpus.txt", "vec.txt"}  # no temporary file left
+    # no temporary file left; the token cache sits beside the output
+    assert set(os.listdir(tmp_path)) == {"corpus.txt", "vec.txt", ".fastw2v-cache"}
+    assert sorted(p.suffix for p in (tmp_path / ".fastw2v-cache").iterdir()) == [".ends", ".json", ".tokens", ".vocab"]
 
     binary = tmp_path / "vec.bin"
     result = run_cli(["train", corpus(tmp_path), "-o", binary, "--binary", *FAST], cwd=tmp_path)
