@@ -10,11 +10,11 @@ from .errors import FastW2VError
 # (no top-level ``evaluate``: it would hide the module ``fastw2v.evaluate``)
 from .evaluate import evaluate_analogies, evaluate_word_pairs
 from .query import WordVectors, analogy, load_vectors, most_similar
-from .training import TrainOptions, Word2VecModel, train
+from .training import RunControl, TrainOptions, Word2VecModel, resume, train
 from .vectors import load_word2vec, save_word2vec
 from .vocab import Vocabulary
 
-__all__ = ["FastW2VError", "TrainOptions", "Vocabulary", "Word2VecModel", "WordVectors", "analogy",
+__all__ = ["FastW2VError", "RunControl", "TrainOptions", "Vocabulary", "Word2VecModel", "WordVectors", "analogy",
            "evaluate_analogies", "evaluate_word_pairs", "load_vectors", "load_word2vec",
-           "most_similar", "save_word2vec", "train"]
+           "most_similar", "resume", "save_word2vec", "train"]
 __version__ = "0.1.0"
