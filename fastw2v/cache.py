@@ -67,7 +67,7 @@ class TokenCache:
         """The cached vocabulary and corpus, memory-mapped; None if not cached."""
         try:
             manifest = json.loads(self.path("json").read_text())
-            vocab = self.vocab or Vocabulary.load(self.path("vocab"), self.opts.min_count)
+            vocab = self.vocab or _read_vocab(self.path("vocab"))
             tokens = _map(self.path("tokens"), np.int32, manifest["tokens"])
             ends = _map(self.path("ends"), np.int64, manifest["sentences"])
         except (OSError, ValueError, KeyError, FastW2VError):
@@ -146,6 +146,23 @@ class TokenCache:
     def _files(self):
         with open(self.path("tokens"), "wb") as ids, open(self.path("ends"), "wb") as ends:
             yield ids, ends
+
+
+def _read_vocab(path: Path) -> Vocabulary:
+    """The entry's own vocabulary file, read back exactly as :meth:`Vocabulary.save` wrote it.
+
+    Not :meth:`Vocabulary.load`: that skips word2vec.c's sentence marker ``</s>``,
+    which is an ordinary word when a corpus holds it.
+    """
+    words, counts = [], []
+    with open(path, "rb") as f:
+        for line in f:
+            word, _, count = line.rstrip(b"\r\n").rpartition(b" ")
+            if not word:
+                raise ValueError(f"{path}: malformed line {line[:60]!r}")
+            words.append(word.decode("utf-8"))
+            counts.append(int(count))
+    return Vocabulary(words, np.array(counts, dtype=np.int64))
 
 
 def _map(path: Path, dtype, count: int) -> tuple[np.ndarray, mmap.mmap]:

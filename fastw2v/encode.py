@@ -223,7 +223,7 @@ def encode_corpus(scan: ScanResult, remap: np.ndarray) -> EncodedCorpus:
 
 
 def encode_files(ids_path, ends_path, remap: np.ndarray,
-                 window_words: int = 1 << 22) -> tuple[int, int]:
+                 window_words: int = 1 << 20) -> tuple[int, int]:
     """:func:`encode_corpus` for a scan written to files: compact them in place.
 
     Works through windows of about ``window_words`` tokens with plain reads and
@@ -232,11 +232,10 @@ def encode_files(ids_path, ends_path, remap: np.ndarray,
     """
     n_prov_ends = os.path.getsize(ends_path) // 8
     n_out = n_ends_out = 0
-    s = 0
+    s = p_lo = 0  # next sentence to read, and where its provisional ids start
     with open(ids_path, "r+b") as fi, open(ends_path, "r+b") as fe:
         while s < n_prov_ends:
-            fe.seek(max(s - 1, 0) * 8)
-            p_lo = int(np.fromfile(fe, np.int64, 1)[0]) if s else 0
+            # (the ends before s are already overwritten by compacted ones: p_lo is kept here)
             fe.seek(s * 8)
             ends = np.fromfile(fe, np.int64, min(n_prov_ends - s, max(window_words // 8, 1024)))
             # whole sentences up to about window_words tokens (at least one)
@@ -254,6 +253,7 @@ def encode_files(ids_path, ends_path, remap: np.ndarray,
             n_out += n
             n_ends_out += n_e
             s += take
+            p_lo = p_hi
         fi.truncate(n_out * 4)
         fe.truncate(n_ends_out * 8)
     return n_out, n_ends_out

@@ -206,6 +206,20 @@ def test_cache_is_reused_and_invalidated(tmp_path, corpus_file):
     assert other.name != changed.name  # counting options are part of the key
 
 
+@pytest.mark.parametrize("given_vocab", [False, True])
+def test_cache_encodes_exactly_as_memory_across_windows(tmp_path, given_vocab):
+    """The text8 sample (1.7M ids) spans two compaction windows of the cache build."""
+    from fastw2v.encode import vocab_and_corpus
+
+    source = Corpus([TEXT8])
+    vocab, encoded = vocab_and_corpus(source, min_count=5, max_vocab_size=0, max_sentence_length=10_000)
+    opts = TrainOptions(min_count=5).resolved()
+    cached_vocab, cached = TokenCache(tmp_path, source, opts, vocab if given_vocab else None).build()
+    assert cached_vocab.words == vocab.words
+    assert np.array_equal(cached.tokens, encoded.tokens)
+    assert np.array_equal(cached.sentence_ends, encoded.sentence_ends)
+
+
 def test_incomplete_cache_entry_is_rebuilt(tmp_path, corpus_file):
     cache = tmp_path / "cache"
     model = fastw2v.train([corpus_file], cache_dir=cache, **{**SETTINGS, "epochs": 1})
