@@ -1,4 +1,4 @@
-"""``python -m bench run|scaling``: the benchmark's command line (see bench/README.md)."""
+"""``python -m bench run|scaling|memory``: the benchmark's command line (see bench/README.md)."""
 
 from __future__ import annotations
 
@@ -102,14 +102,75 @@ def build_parser() -> argparse.ArgumentParser:
                     help=f"comma-separated thread counts [default: {_default_scaling_threads()}]")
     sc.add_argument("--eval", dest="evaluate", action="store_true",
                     help="also score the vectors trained with each thread count")
+    mem = sub.add_parser("memory", help="fastw2v's peak memory on a corpus and on it repeated --factor "
+                                         "times, through the token cache and without it")
+    mem.add_argument("--corpus", default=None,
+                     help=f"corpus file: plain, .gz, .bz2 or .xz [default: {SHARED_CORPUS} if it exists, "
+                          f"else {BUNDLED_CORPUS.relative_to(REPO_DIR)}]")
+    mem.add_argument("--out", "--work-dir", dest="out", type=Path, default=None,
+                     help="work folder: prepared corpora, vocabulary, token cache, logs, reports "
+                          "[default: out/bench/<corpus>_memory]")
+    mem.add_argument("--factor", type=_positive(int), default=4,
+                     help="the large corpus is the prepared corpus repeated this many times [default: 4]")
+    mem.add_argument("--threads", type=_positive(int), default=2, help="[default: 2]")
+    mem.add_argument("--dim", type=_positive(int), default=100)
+    mem.add_argument("--epochs", type=_positive(int), default=1)
+    mem.add_argument("--min-count", type=_positive(int), default=5)
+    mem.add_argument("--seed", type=int, default=1)
+    mem.add_argument("--wrap", type=_positive(int), default=1000,
+                     help="maximum tokens per line of the prepared corpus [default: 1000]")
+    mem.add_argument("--timeout", type=_positive(float), default=None, help="seconds allowed per run")
+    mem.add_argument("--no-warmup", dest="warmup", action="store_false",
+                     help="skip the untimed warm-up run (and the reference run's cache reuse)")
+    mem.add_argument("--numba-cache", choices=("fresh", "default"), default="fresh",
+                     help="fresh: an empty Numba cache in --out, filled by the warm-up; default: Numba's usual cache")
+    mem.add_argument("--keep-files", action="store_true",
+                     help="keep the large corpus and the token cache entries in --out (deleted by default)")
+    mem.add_argument("--save-results", action="store_true",
+                     help="also copy the Markdown and JSON reports to bench/results/DATE_<corpus>_memory.*")
+    mem.add_argument("--note", default=None, help="a line of context to put in the reports")
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    from .harness import BenchOptions, run_benchmark, run_scaling
+def memory_main(args: argparse.Namespace, argv: list[str]) -> int:
+    from .memory import MemoryOptions, run_memory
 
+    corpus = Path(args.corpus) if args.corpus else default_corpus()
+    if not corpus.is_file():
+        print(f"bench: error: corpus file not found: {corpus}", file=sys.stderr)
+        return 2
+    if args.factor < 2:
+        print("bench: error: --factor must be at least 2", file=sys.stderr)
+        return 2
+    name = corpus.name
+    for suffix in (".gz", ".bz2", ".xz", ".txt"):  # as bench.corpus.corpus_name, without importing numpy
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+    opts = MemoryOptions(
+        corpus=str(corpus), out=args.out or REPO_DIR / "out" / "bench" / f"{name or 'corpus'}_memory",
+        factor=args.factor, threads=args.threads, dim=args.dim, epochs=args.epochs,
+        min_count=args.min_count, seed=args.seed, wrap=args.wrap, warmup=args.warmup,
+        fresh_numba_cache=args.numba_cache == "fresh", timeout=args.timeout,
+        keep_files=args.keep_files, save_results=args.save_results, note=args.note,
+        command=["python", "-m", "bench"] + argv)
+    try:
+        run_memory(opts)
+    except (ValueError, FileNotFoundError, RuntimeError) as exc:
+        print(f"bench: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("bench: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    if args.command == "memory":  # before importing the harness: it pulls in numpy (a small parent)
+        return memory_main(args, argv)
+    from .harness import BenchOptions, run_benchmark, run_scaling
+
     try:
         tools = parse_tools(args.tools)
     except ValueError as exc:

@@ -144,3 +144,42 @@ def test_measure_reports_peak_memory_and_failure(tmp_path):
     assert "boom" in (tmp_path / "bad.log").read_text()
     slow = run_measured([sys.executable, "-c", "import time; time.sleep(30)"], tmp_path / "slow.log", timeout=1)
     assert slow.timed_out and not slow.ok and slow.wall_s < 20
+
+
+def test_memory_report_and_cache_status(tmp_path):
+    """`bench memory`'s bookkeeping, without training (the command itself takes minutes)."""
+    from bench import memory
+
+    assert memory.padded_dim(100) == 112 and memory.padded_dim(16) == 16
+    assert memory.model_mb(1024, 100) == 2 * 1024 * 112 * 4 / 2**20
+
+    cache, corpus = tmp_path / "cache", tmp_path / "c.txt"
+    corpus.write_text("a b\n")
+    cache.mkdir()
+    before = memory._cache_entries(cache)
+    (cache / "fastw2v-k.tokens").write_bytes(b"\0" * 40)
+    (cache / "fastw2v-k.ends").write_bytes(b"\0" * 16)
+    (cache / "fastw2v-k.json").write_text(json.dumps(
+        {"tokens": 10, "sentences": 2, "files": [{"path": str(corpus.resolve())}]}))
+    built = memory._cache_status(before, memory._cache_entries(cache), corpus)
+    assert built["status"] == "built" and built["tokens"] == 10 and built["tokens_bytes"] == 40
+    entries = memory._cache_entries(cache)
+    assert memory._cache_status(entries, entries, corpus)["status"] == "reused"
+    assert memory._cache_status({}, entries, tmp_path / "other.txt")["status"] == "missing"
+
+    def run(tag, peak, words, mb):
+        return {"tag": tag, "run": tag, "ok": True, "in_vocab_words": words, "peak_rss_mb": peak,
+                "wall_s": 1.0, "log": "x", "cache": None if mb is None else {"status": "built", "mb": mb}}
+    result = {"settings": {"factor": 4}, "model_mb": 37.2, "runs": [
+        run("x1.build", 283.0, 19_000_000, 75.0), run("x1.reuse", 254.0, 19_000_000, 75.0),
+        run("x4.build", 291.0, 76_000_000, 300.0), run("x4.reuse", 257.0, 76_000_000, 300.0),
+        run("x4.nocache", 663.0, 76_000_000, None)]}
+    result["summary"] = memory.summarize(result)
+    assert result["summary"] == {"cached_build_delta_mb": 8.0, "cached_reuse_delta_mb": 3.0,
+                                 "nocache_minus_cached_mb": 406.0, "cache_growth_mb": 225.0}
+    table = "\n".join(memory.table_lines(result))
+    assert "| x4.reuse | 76.0M | 300 | 37.2 | 257 | 1.0 |" in table
+    assert "| x4.nocache | 76.0M | - (in memory) | 37.2 | 663 | 1.0 |" in table
+    sentence = memory.summary_sentence(result)
+    assert "by +3 MB when the cache is reused (254 -> 257 MB)" in sentence
+    assert "by +8 MB when it is built" in sentence and "peaks at 663 MB" in sentence
