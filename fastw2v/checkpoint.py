@@ -1,7 +1,7 @@
 """Checkpoints: the whole training state in one file, written atomically.
 
 A checkpoint is a NumPy ``.npz`` archive (uncompressed, no pickles) holding
-the vocabulary, both matrices, which chunks of the epoch under way are done,
+the vocabulary, both matrices (and the NCE biases), which chunks of the epoch under way are done,
 and a JSON header with the options, the position (epoch, words done, loss so
 far), the time spent and facts about the run (the corpus files, the output).
 Random states need no saving: each chunk's generator is seeded from (seed,
@@ -20,6 +20,7 @@ from dataclasses import asdict
 import numpy as np
 
 from .errors import FastW2VError
+from .output_layers import output_rows
 from .training import TrainOptions, TrainState, TrainStats, Word2VecModel, aligned_zeros
 from .vectors import atomic_write
 from .vocab import Vocabulary
@@ -45,7 +46,8 @@ def save_checkpoint(path, model: Word2VecModel, state: TrainState, info: dict | 
         "words": np.frombuffer(words, dtype=np.uint8),
         "counts": model.vocab.counts,
         "syn0": model.input_vectors,
-        "syn1": model.output_vectors,
+        "syn1": model.output_vectors,  # hs: the V - 1 inner nodes
+        "biases": model.biases if model.biases is not None else np.zeros(0, np.float32),  # nce
         "chunk_done": state.chunk_done if state.chunk_done is not None else np.zeros(0, np.uint8),
     }
     with atomic_write(path) as f:
@@ -81,6 +83,7 @@ def load_checkpoint(path) -> tuple[Word2VecModel, TrainState, dict]:
             words = z["words"].tobytes().decode("utf-8", "surrogatepass").split("\n")
             counts = z["counts"]
             syn0, syn1, chunk_done = z["syn0"], z["syn1"], z["chunk_done"].copy()
+            biases = z["biases"].copy() if "biases" in z.files else np.zeros(0, np.float32)
     except FileNotFoundError:
         raise FastW2VError(f"checkpoint not found: {path}") from None
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
@@ -88,9 +91,10 @@ def load_checkpoint(path) -> tuple[Word2VecModel, TrainState, dict]:
     options = TrainOptions(**header["options"])
     vocab = Vocabulary(words, counts)
     n, dim = syn0.shape
-    if len(words) != n or syn1.shape != (n, dim) or dim != options.dim:
+    if (len(words) != n or syn1.shape != (output_rows(options.loss, n), dim) or dim != options.dim
+            or biases.shape != ((n,) if options.loss == "nce" else (0,))):
         raise FastW2VError(f"cannot read checkpoint {path}: inconsistent shapes")
-    in_padded, out_padded = aligned_zeros(n, dim), aligned_zeros(n, dim)
+    in_padded, out_padded = aligned_zeros(n, dim), aligned_zeros(syn1.shape[0], dim)
     in_padded[:, :dim] = syn0
     out_padded[:, :dim] = syn1
     s = header["state"]
@@ -98,5 +102,6 @@ def load_checkpoint(path) -> tuple[Word2VecModel, TrainState, dict]:
                        epoch_words=s["epoch_words"], epoch_loss=s["epoch_loss"],
                        train_seconds=s["train_seconds"], epoch_losses=list(s["epoch_losses"]))
     stats = TrainStats(**header["stats"])
-    model = Word2VecModel(vocab, in_padded, out_padded, options, stats)
+    model = Word2VecModel(vocab, in_padded, out_padded, options, stats,
+                          biases=biases.astype(np.float32) if options.loss == "nce" else None)
     return model, state, header["info"]

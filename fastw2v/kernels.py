@@ -1,4 +1,7 @@
-"""The Numba training kernels: one epoch of skip-gram or CBOW with negative sampling.
+"""The Numba training kernels: one epoch of skip-gram or CBOW.
+
+The output layer is negative sampling (below), NCE or hierarchical softmax (see
+the section "NCE and hierarchical softmax" and :mod:`fastw2v.output_layers`).
 
 Terms: ``syn0`` holds the input vectors (the word vectors users keep), ``syn1``
 the output vectors of negative sampling. As in word2vec.c, skip-gram feeds each
@@ -184,9 +187,10 @@ def _cbow_step(syn0, syn1, ctx, n_ctx, outs, n_out, hidden, acc, sig_table, alph
 
 @njit(cache=True, inline="always")
 def exact_sigmoid(x):
-    """1 / (1 + exp(-x)) in float64; x is clamped to +-30 so exp stays finite under fastmath."""
-    x = min(max(np.float64(x), -30.0), 30.0)
-    return 1.0 / (1.0 + np.exp(-x))
+    """1 / (1 + exp(-x)) in the precision of x (float32 in training, float64 in the
+    tests); x is clamped to +-30 so that exp stays finite under fastmath."""
+    x = min(max(x, np.float32(-30.0)), np.float32(30.0))
+    return np.float32(1.0) / (np.float32(1.0) + np.exp(-x))
 
 
 @njit(cache=True, inline="always")
@@ -323,7 +327,7 @@ def _nce_outputs(center, negative, neg_table, outs, labels, rng):
 @njit(cache=True, inline="always")
 def _hs_outputs(center, hs_codes, hs_points, hs_lengths, outs, labels):
     """outs = the inner nodes of the centre's Huffman path, labels = 1 - code."""
-    n = hs_lengths[center]
+    n = np.int64(hs_lengths[center])
     for k in range(n):
         outs[k] = hs_points[center, k]
         labels[k] = 1.0 - hs_codes[center, k]
@@ -394,7 +398,8 @@ HS = 2
 @njit(cache=True, nogil=True, parallel=True, fastmath=True)
 def train_epoch(syn0, syn1, tokens, sentence_ends, chunk_starts, chunk_lo, chunk_hi, chunk_done,
                 keep, neg_table, sig_table, rule, window, negative, alpha, min_alpha, epoch,
-                epochs, seed, n_workers, progress, losses, report_loss, stop, chunk_alphas):
+                epochs, seed, n_workers, progress, losses, report_loss, stop, chunk_alphas,
+                loss_kind, bias, log_kq, hs_codes, hs_points, hs_lengths):
     """Train chunks ``chunk_lo:chunk_hi`` of one epoch in place on ``syn0`` / ``syn1``.
 
     ``chunk_starts[c]:chunk_starts[c+1]`` are the sentences of chunk c. Chunks
@@ -406,6 +411,12 @@ def train_epoch(syn0, syn1, tokens, sentence_ends, chunk_starts, chunk_lo, chunk
     reads them): ``progress[t * PROGRESS_STRIDE]`` counts corpus words done, and
     when ``report_loss`` is set ``losses[t * PROGRESS_STRIDE]`` sums the loss
     (float64). ``chunk_alphas[c]`` receives the learning rate at chunk c's start.
+
+    ``loss_kind`` picks the output layer (NS, NCE, HS); NS takes the steps above
+    unchanged, the others go through :func:`_logit_centre`. NCE trains ``bias``
+    (one per word) and adds ``-log_kq`` to its logits; HS reads the Huffman paths
+    ``hs_codes`` / ``hs_points`` / ``hs_lengths`` and ``syn1`` holds the tree's
+    inner nodes. Arrays a loss does not use may be one-element dummies.
     """
     n_tokens = tokens.shape[0]
     total = np.float64(n_tokens) * epochs
@@ -415,16 +426,22 @@ def train_epoch(syn0, syn1, tokens, sentence_ends, chunk_starts, chunk_lo, chunk
         for s in range(chunk_starts[c], chunk_starts[c + 1]):
             start = sentence_ends[s - 1] if s > 0 else 0
             longest = max(longest, sentence_ends[s] - start)
+    n_out_max = negative + 1
+    if loss_kind == HS:
+        n_out_max = max(hs_codes.shape[1], 1)  # the longest Huffman path
     for t in prange(n_workers):
         sentence = np.empty(longest, dtype=np.int32)
         ctx = np.empty(2 * window, dtype=np.int32)
-        outs = np.empty((2, negative + 1), dtype=np.int32)  # this centre's and the next one's
+        outs = np.empty((2, n_out_max), dtype=np.int32)  # this centre's and the next one's
         n_outs = np.zeros(2, dtype=np.int64)
         in_block = np.empty((2 * window, dim), dtype=np.float32)
-        out_block = np.empty((negative + 1, dim), dtype=np.float32)
-        grad = np.empty((2 * window, negative + 1), dtype=np.float32)
+        out_block = np.empty((n_out_max, dim), dtype=np.float32)
+        grad = np.empty((2 * window, n_out_max), dtype=np.float32)
         acc = np.empty(dim, dtype=np.float32)
         hidden = np.empty(dim, dtype=np.float32)
+        labels = np.zeros((2, n_out_max), dtype=np.float32)  # NCE / HS only
+        offsets = np.zeros(n_out_max, dtype=np.float32)
+        gsum = np.zeros(n_out_max, dtype=np.float32)
         for c in range(chunk_lo + t, chunk_hi, n_workers):
             if chunk_done[c]:
                 continue
@@ -450,15 +467,26 @@ def train_epoch(syn0, syn1, tokens, sentence_ends, chunk_starts, chunk_lo, chunk
                     sentence[length] = w
                     length += 1
                 if length > 0 and rule != SG_PAIRS:
-                    n_outs[0], rng = _draw_outputs(sentence[0], negative, neg_table, outs[0], rng)
+                    if loss_kind == NS:
+                        n_outs[0], rng = _draw_outputs(sentence[0], negative, neg_table, outs[0],
+                                                       rng)
+                    else:
+                        n_outs[0], rng = _logit_outputs(loss_kind, sentence[0], negative, neg_table,
+                                                        hs_codes, hs_points, hs_lengths, outs[0],
+                                                        labels[0], rng)
                 for i in range(length):
                     now = i & 1
                     if rule != SG_PAIRS and i + 1 < length:
                         # Draw the next centre's outputs now and prefetch their rows (and
                         # the input row entering the window), so the loads overlap this step.
                         nxt = 1 - now
-                        n_outs[nxt], rng = _draw_outputs(sentence[i + 1], negative, neg_table,
-                                                         outs[nxt], rng)
+                        if loss_kind == NS:
+                            n_outs[nxt], rng = _draw_outputs(sentence[i + 1], negative, neg_table,
+                                                             outs[nxt], rng)
+                        else:
+                            n_outs[nxt], rng = _logit_outputs(
+                                loss_kind, sentence[i + 1], negative, neg_table, hs_codes,
+                                hs_points, hs_lengths, outs[nxt], labels[nxt], rng)
                         for k in range(n_outs[nxt]):
                             prefetch_row(syn1, outs[nxt, k])
                         prefetch_row(syn0, sentence[min(i + 1 + window, length - 1)])
@@ -471,7 +499,14 @@ def train_epoch(syn0, syn1, tokens, sentence_ends, chunk_starts, chunk_lo, chunk
                             n_ctx += 1
                     if n_ctx == 0:
                         continue
-                    if rule == SG_SHARED:
+                    if loss_kind != NS:
+                        step_loss, rng = _logit_centre(
+                            loss_kind, rule, syn0, syn1, bias, log_kq, hs_codes, hs_points,
+                            hs_lengths, ctx, n_ctx, sentence[i], outs[now], n_outs[now],
+                            labels[now], offsets, gsum, negative, neg_table, in_block, out_block,
+                            grad, acc, hidden, a, report_loss, rng)
+                        loss += step_loss
+                    elif rule == SG_SHARED:
                         loss += _sg_shared_step(syn0, syn1, ctx, n_ctx, outs[now], n_outs[now],
                                                 in_block, out_block, grad, acc, sig_table, a,
                                                 report_loss)

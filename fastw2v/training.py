@@ -22,6 +22,7 @@ from . import kernels
 from .corpus import Corpus, EncodedCorpus
 from .encode import vocab_and_corpus
 from .errors import FastW2VError
+from .output_layers import LOSSES, exported_vectors, kernel_tables, output_rows
 from .prefetch import LINE_FLOATS
 from .progress import Display, TrainingLog, elapsed, format_rate
 from .sampling import keep_probabilities, learning_rate, negative_table, sigmoid_table
@@ -53,6 +54,7 @@ class TrainOptions:
     ns_exponent: float = 0.75
     max_sentence_length: int = 10_000
     batching: str = "shared-negatives"
+    loss: str = "ns"  # output layer: ns (negative sampling), nce or hs (hierarchical softmax)
 
     def resolved(self) -> "TrainOptions":
         """A validated copy with every default filled in."""
@@ -61,7 +63,13 @@ class TrainOptions:
             raise FastW2VError(f"unknown model {o.model!r} (choose sg or cbow)")
         if o.batching not in BATCHING:
             raise FastW2VError(f"unknown batching {o.batching!r} (choose {' or '.join(BATCHING)})")
+        if o.loss not in LOSSES:
+            raise FastW2VError(f"unknown --loss {o.loss!r} (choose ns, nce or hs)")
+        if o.loss == "hs" and o.negative < 0:  # hs draws no negatives: 0 is fine (word2vec.c -negative 0)
+            raise FastW2VError(f"--negative must be 0 or more (got {o.negative})")
         for name in ("dim", "window", "negative", "epochs", "min_count", "max_sentence_length"):
+            if name == "negative" and o.loss == "hs":
+                continue
             if getattr(o, name) < 1:
                 raise FastW2VError(f"--{name.replace('_', '-')} must be at least 1 (got {getattr(o, name)})")
         if o.threads is None:
@@ -107,20 +115,30 @@ class TrainStats:
 
 @dataclass
 class Word2VecModel:
-    """A trained model: vocabulary, input vectors (the word vectors) and output vectors.
+    """A trained model: vocabulary, input vectors (the word vectors) and output layer.
 
     ``syn0`` and ``syn1`` are the training buffers: rows padded with zero columns to
     a whole number of 64-byte cache lines (see :func:`aligned_zeros`).
     ``input_vectors`` and ``output_vectors`` are their ``dim`` real columns.
+    What ``syn1`` holds depends on ``options.loss`` (docs/output-layers.md): for
+    ns and nce one output vector per word (V rows), for hs the V - 1 inner nodes
+    of the Huffman tree (also named ``inner_node_vectors``; row i is inner node i,
+    the root is V - 2; see :mod:`fastw2v.huffman`). ``biases``: NCE's trained
+    bias per word (float32, V), None for the other losses.
     """
 
     vocab: Vocabulary
     syn0: np.ndarray  # (V, padded dim) float32: input vectors
-    syn1: np.ndarray  # (V, padded dim) float32: output vectors of negative sampling
+    syn1: np.ndarray  # (V or V-1 for hs, padded dim) float32: the output layer
     options: TrainOptions
     stats: TrainStats = field(default_factory=TrainStats)
     chunk_alphas: np.ndarray | None = None  # learning rate at each chunk start, last epoch
     epoch_losses: list = field(default_factory=list)  # loss per word per epoch (report_loss)
+    biases: np.ndarray | None = None  # (V,) float32 for nce (created zero if not given)
+
+    def __post_init__(self) -> None:
+        if self.options.loss == "nce" and self.biases is None:
+            self.biases = np.zeros(len(self.vocab), dtype=np.float32)
 
     @property
     def input_vectors(self) -> np.ndarray:
@@ -128,7 +146,13 @@ class Word2VecModel:
 
     @property
     def output_vectors(self) -> np.ndarray:
+        """(V, dim) output vectors for ns and nce; for hs the (V - 1, dim) inner nodes."""
         return self.syn1[:, :self.options.dim]
+
+    @property
+    def inner_node_vectors(self) -> np.ndarray | None:
+        """hs: the (V - 1, dim) vectors of the Huffman tree's inner nodes; None otherwise."""
+        return self.output_vectors if self.options.loss == "hs" else None
 
     @property
     def words(self) -> list[str]:
@@ -140,9 +164,13 @@ class Word2VecModel:
     def __contains__(self, word: str) -> bool:
         return word in self.vocab
 
-    def save(self, path: str | os.PathLike, binary: bool = False) -> None:
-        """Write the input vectors in word2vec text (or binary) format."""
-        save_word2vec(path, self.vocab.words, self.input_vectors, binary=binary)
+    def save(self, path: str | os.PathLike, binary: bool = False, export: str = "in") -> None:
+        """Write the word vectors in word2vec text (or binary) format.
+
+        ``export``: "in" (input vectors, the default), "out" (output vectors) or "in+out"
+        (their sum); hs has only "in" (see :func:`fastw2v.output_layers.exported_vectors`).
+        """
+        save_word2vec(path, self.vocab.words, exported_vectors(self, export), binary=binary)
 
 
 @njit(cache=True)
@@ -185,12 +213,15 @@ def aligned_zeros(rows: int, dim: int) -> np.ndarray:
     return flat[offset:offset + rows * width].reshape(rows, width)
 
 
-def initial_vectors(n: int, dim: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Padded syn0 uniform in [-0.5/dim, 0.5/dim) (real columns), syn1 zero."""
+def initial_vectors(n: int, dim: int, seed: int, out_rows: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Padded syn0 uniform in [-0.5/dim, 0.5/dim) (real columns), syn1 zero.
+
+    ``out_rows``: rows of syn1 (default n; hs has n - 1, see ``output_rows``).
+    """
     rng = np.random.default_rng(seed)
     syn0 = aligned_zeros(n, dim)
     syn0[:, :dim] = (rng.random((n, dim), dtype=np.float32) - np.float32(0.5)) / np.float32(dim)
-    return syn0, aligned_zeros(n, dim)
+    return syn0, aligned_zeros(n if out_rows is None else out_rows, dim)
 
 
 @dataclass
@@ -262,7 +293,7 @@ def train(corpus, *, vocab: Vocabulary | str | os.PathLike | None = None,
     if save_vocab is not None:
         vocab.save(save_vocab)
 
-    syn0, syn1 = initial_vectors(len(vocab), opts.dim, opts.seed)
+    syn0, syn1 = initial_vectors(len(vocab), opts.dim, opts.seed, output_rows(opts.loss, len(vocab)))
     model = Word2VecModel(vocab, syn0, syn1, opts, stats)
     control.checkpoint_info.setdefault("corpus", source.fingerprint())
     run_epochs(model, encoded, control, TrainState())
@@ -361,7 +392,11 @@ def run_epochs(model: Word2VecModel, encoded: EncodedCorpus, control: RunControl
     """
     opts, stats, display = model.options, model.stats, control.display
     keep = keep_probabilities(model.vocab.counts, opts.sample)
-    table = negative_table(model.vocab.counts, opts.ns_exponent)
+    # The unigram table of ns and nce (hs draws nothing), and what nce and hs add.
+    table = (negative_table(model.vocab.counts, opts.ns_exponent) if opts.loss != "hs"
+             else np.zeros(1, dtype=np.int32))
+    outputs = kernel_tables(opts.loss, model.vocab.counts, opts.ns_exponent, opts.negative)
+    bias = model.biases if model.biases is not None else np.zeros(1, dtype=np.float32)
     sig = sigmoid_table()
     chunks = chunk_layout(encoded.sentence_ends)
     n_chunks = chunks.shape[0] - 1
@@ -382,7 +417,8 @@ def run_epochs(model: Word2VecModel, encoded: EncodedCorpus, control: RunControl
                             chunks, lo, hi, state.chunk_done, keep, table, sig, opts.rule,
                             opts.window, opts.negative, opts.alpha, opts.min_alpha, state.epoch,
                             opts.epochs, opts.seed, opts.threads, progress, losses,
-                            control.report_loss, stop, chunk_alphas)
+                            control.report_loss, stop, chunk_alphas, outputs.loss, bias,
+                            outputs.log_kq, outputs.codes, outputs.points, outputs.lengths)
 
     # Compile (first run) or load (later runs) the kernel with a call that trains
     # nothing, so that neither counts as training time.
