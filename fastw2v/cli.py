@@ -34,9 +34,11 @@ def _root() -> None:
 
 @app.command(no_args_is_help=True)
 def train(
-    corpus: List[Path] = typer.Argument(..., help="Corpus files: plain text, .gz, .bz2 or .xz; "
-                                        "whitespace-separated tokens, one sentence per line."),
-    output: Path = typer.Option(..., "--output", "-o", help="Where to write the vectors (word2vec format)."),
+    ctx: typer.Context,
+    corpus: Optional[List[Path]] = typer.Argument(None, help="Corpus files: plain text, .gz, .bz2 or .xz; "
+                                                  "whitespace-separated tokens, one sentence per line."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Where to write the vectors "
+                                          "(word2vec format). Required, except with --resume."),
     model: str = typer.Option("sg", "--model", help="sg (skip-gram) or cbow."),
     cbow: Optional[int] = typer.Option(None, "--cbow", help="word2vec.c style: 1 for CBOW, 0 for skip-gram; "
                                        "overrides --model."),
@@ -62,6 +64,16 @@ def train(
     batching: str = typer.Option("shared-negatives", "--batching", help="Skip-gram update rule: "
                                  "shared-negatives (one negative set per centre word) or none "
                                  "(word2vec.c's per-pair rule)."),
+    loss: str = typer.Option("ns", "--loss", help="Output layer: ns (negative sampling), nce "
+                             "(noise-contrastive estimation with a bias per word, as "
+                             "tf.nn.nce_loss) or hs (hierarchical softmax, as word2vec.c -hs 1)."),
+    hs: Optional[int] = typer.Option(None, "--hs", help="word2vec.c style: 1 for --loss hs "
+                                     "(hierarchical softmax alone; --negative is then unused)."),
+    save_output: Optional[Path] = typer.Option(None, "--save-output", help="Also write the output "
+                                               "vectors (word2vec format); with --loss nce also "
+                                               "'word bias' lines to FILE.biases.txt."),
+    export: str = typer.Option("in", "--export", help="What --output holds: in (input vectors), "
+                               "out (output vectors) or in+out (their sum); hs has only in."),
     binary: bool = typer.Option(False, "--binary", help="Write word2vec.c's binary format instead of text."),
     save_vocab: Optional[Path] = typer.Option(None, "--save-vocab", help="Also write the vocabulary "
                                               "('word count' per line)."),
@@ -72,13 +84,74 @@ def train(
                                 "'word class' lines to --classes-output (0: off)."),
     classes_output: Optional[Path] = typer.Option(None, "--classes-output", help="Where --classes "
                                                   "writes \\[default: OUTPUT.classes.txt]."),
+    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Keep the encoded corpus here "
+                                             "as a memory-mapped token cache, reused by later runs on "
+                                             "the same files \\[default: .fastw2v-cache beside --output]."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Hold the encoded corpus in memory and "
+                                  "write no cache."),
+    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Where checkpoints are "
+                                              "written \\[default: OUTPUT.checkpoint]."),
+    checkpoint_every: Optional[float] = typer.Option(None, "--checkpoint-every", help="Write a "
+                                                     "checkpoint every this many minutes and at each "
+                                                     "epoch end (without it: only on an interrupt)."),
+    resume: Optional[Path] = typer.Option(None, "--resume", help="Continue the run saved in this "
+                                          "checkpoint (its corpus, options and output are used)."),
+    report_loss: bool = typer.Option(False, "--report-loss", help="Compute the training loss: shown "
+                                     "while training, printed per epoch, written to --log."),
+    log: Optional[Path] = typer.Option(None, "--log", help="Append a JSON-lines training log here "
+                                       "(one record per epoch)."),
+    eval_every_epoch: bool = typer.Option(False, "--eval-every-epoch", help="Score the vectors after "
+                                          "each epoch (--analogies/--similarity, or the shipped sets)."),
+    analogies: Optional[Path] = typer.Option(None, "--analogies", help="With --eval-every-epoch: "
+                                             "analogy questions file."),
+    similarity: Optional[List[Path]] = typer.Option(None, "--similarity", help="With "
+                                                    "--eval-every-epoch: word-pair file; repeatable."),
+    dask: Optional[str] = typer.Option(None, "--dask", help="Train on a Dask cluster, one shard of "
+                                       "the corpus per worker: the scheduler's address "
+                                       "(tcp://host:8786) or local:N (N local worker processes, "
+                                       "--threads each, default 1). See docs/distributed.md."),
+    sync_every: Optional[str] = typer.Option(None, "--sync-every", help="With --dask: corpus words "
+                                             "each worker trains between syncs of the replicas, or "
+                                             "'epoch' (once per epoch, as Spark MLlib) \\[default: 100000]."),
+    sync_merge: str = typer.Option("sum", "--sync-merge", help="With --dask: merge the workers' "
+                                   "changes by their sum, or their average (Spark MLlib's rule)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
 ) -> None:
-    """Train word vectors on CORPUS and write them to --output."""
-    from .training import train as train_model
+    """Train word vectors on CORPUS and write them to --output.
+
+    Ctrl-C (or SIGTERM) stops within seconds and writes a checkpoint; continue
+    with --resume CHECKPOINT.
+    """
+    from .output_layers import biases_path, check_export, save_output_vectors
+    from .progress import TrainingLog
+    from .training import RunControl, resume as resume_run, train as train_model
     from .vectors import check_output_path
 
+    if resume is not None:
+        from .checkpoint import read_info
+
+        fixed = [p for p in _TRAINING_OPTIONS if ctx.get_parameter_source(p).name != "DEFAULT"]
+        if fixed:
+            raise FastW2VError(f"--{fixed[0].replace('_', '-')} cannot be changed when resuming: "
+                               "the checkpoint's training options are used")
+        saved = read_info(resume).get("cli", {})
+        output = output or Path(saved["output"])
+        binary = binary or saved.get("binary", False)
+        classes = classes or saved.get("classes", 0)
+        classes_output = classes_output or (Path(saved["classes_output"])
+                                            if saved.get("classes_output") else None)
+    elif not corpus:
+        raise FastW2VError("no corpus file given (or --resume CHECKPOINT)")
+    if output is None:
+        raise FastW2VError("missing option '--output' / '-o'")
     check_output_path(output)
+    auto_checkpoint = checkpoint is None and (resume is None or saved.get("auto_checkpoint", False))
+    checkpoint = checkpoint or resume or output.with_name(output.name + ".checkpoint")
+    check_output_path(checkpoint)
+    if checkpoint_every is not None and not checkpoint_every > 0:
+        raise FastW2VError(f"--checkpoint-every must be a positive number of minutes (got {checkpoint_every})")
+    if log is not None:
+        check_output_path(log)
     if classes < 0:
         raise FastW2VError(f"--classes must be 0 (off) or positive (got {classes})")
     if classes:
@@ -88,12 +161,58 @@ def train(
         if cbow not in (0, 1):
             raise FastW2VError(f"--cbow must be 0 or 1 (got {cbow})")
         model = "cbow" if cbow else "sg"
-    trained = train_model(
-        [str(p) for p in corpus], vocab=read_vocab, save_vocab=save_vocab, progress=not quiet,
-        model=model, dim=dim, window=window, negative=negative, sample=sample,
-        min_count=min_count, max_vocab_size=max_vocab_size, alpha=alpha, min_alpha=min_alpha,
-        epochs=epochs, threads=threads, seed=seed, ns_exponent=ns_exponent,
-        max_sentence_length=max_sentence_length, batching=batching)
+    if resume is not None:
+        loss = saved.get("loss", "ns")
+        save_output = save_output or (Path(saved["save_output"]) if saved.get("save_output") else None)
+        export = export if ctx.get_parameter_source("export").name != "DEFAULT" else saved.get("export", "in")
+    loss = _loss_option(loss, hs)
+    check_export(loss, export, save_output)
+    if save_output is not None:
+        check_output_path(save_output)
+        if save_output.resolve() == output.resolve():
+            raise FastW2VError(f"--save-output {save_output} is the same file as --output")
+        if loss == "nce":
+            check_output_path(biases_path(save_output))
+    if dask is not None:
+        _check_dask_options(ctx)
+    control = RunControl(report_loss=report_loss, checkpoint=checkpoint,
+                         checkpoint_every=checkpoint_every)
+    control.checkpoint_info["cli"] = {
+        "output": str(output.resolve()), "binary": binary, "classes": classes,
+        "classes_output": str(classes_output.resolve()) if classes_output else None,
+        "auto_checkpoint": auto_checkpoint, "loss": loss, "export": export,
+        "save_output": str(save_output.resolve()) if save_output else None}
+    if eval_every_epoch:
+        control.on_epoch = _epoch_scorer(analogies, similarity, quiet)
+    cache = None if no_cache else cache_dir or output.resolve().parent / ".fastw2v-cache"
+    if log is not None:
+        control.log = TrainingLog(log)
+    try:
+        if resume is not None:
+            trained = resume_run(resume, cache_dir=cache, control=control, progress=not quiet)
+        elif dask is not None:
+            from .distributed import SYNC_WORDS, train_distributed
+
+            trained = train_distributed(
+                [str(p) for p in corpus], dask, vocab=read_vocab, save_vocab=save_vocab,
+                progress=not quiet, sync_words=sync_every or SYNC_WORDS, merge=sync_merge,
+                model=model, dim=dim, window=window, negative=negative, sample=sample,
+                min_count=min_count, max_vocab_size=max_vocab_size, alpha=alpha,
+                min_alpha=min_alpha, epochs=epochs, threads=threads, seed=seed,
+                ns_exponent=ns_exponent, max_sentence_length=max_sentence_length,
+                batching=batching, loss=loss)
+        else:
+            trained = train_model(
+                [str(p) for p in corpus], vocab=read_vocab, save_vocab=save_vocab,
+                progress=not quiet, cache_dir=cache, control=control,
+                model=model, dim=dim, window=window, negative=negative, sample=sample,
+                min_count=min_count, max_vocab_size=max_vocab_size, alpha=alpha,
+                min_alpha=min_alpha, epochs=epochs, threads=threads, seed=seed,
+                ns_exponent=ns_exponent, max_sentence_length=max_sentence_length,
+                batching=batching, loss=loss)
+    finally:
+        if control.log is not None:
+            control.log.close()
     if classes:
         from .classes import kmeans_classes, save_classes
 
@@ -101,10 +220,69 @@ def train(
             raise FastW2VError(f"--classes {classes} is more than the {len(trained.words)} words trained")
         save_classes(classes_output, trained.words,
                      kmeans_classes(trained.input_vectors, classes, seed=seed))
-    trained.save(output, binary=binary)
+    trained.save(output, binary=binary, export=export)
+    if save_output is not None:
+        save_output_vectors(trained, save_output, binary=binary)
     if not quiet:
         print(f"wrote {len(trained.words):,} vectors of {trained.options.dim} dimensions to {output}",
               file=sys.stderr)
+    if auto_checkpoint and checkpoint_every is None:
+        Path(checkpoint).unlink(missing_ok=True)  # an interrupt's checkpoint, now used up
+
+
+# Options that shape training; a resumed run takes them from its checkpoint.
+_TRAINING_OPTIONS = ("corpus", "model", "cbow", "dim", "window", "negative", "sample", "min_count",
+                     "max_vocab_size", "alpha", "min_alpha", "epochs", "seed", "ns_exponent",
+                     "max_sentence_length", "batching", "read_vocab", "save_vocab", "loss", "hs")
+
+
+def _check_dask_options(ctx: typer.Context) -> None:
+    """Options of a single-machine run that --dask does not offer."""
+    for name in ("resume", "checkpoint", "checkpoint_every", "cache_dir", "report_loss", "log",
+                 "eval_every_epoch"):
+        if ctx.get_parameter_source(name).name != "DEFAULT":
+            raise FastW2VError(f"--{name.replace('_', '-')} is not available with --dask")
+
+
+def _loss_option(loss: str, hs: Optional[int]) -> str:
+    """--loss, with word2vec.c's --hs 1 as an alias for --loss hs."""
+    from .output_layers import LOSSES
+
+    if hs is not None:
+        if hs not in (0, 1):
+            raise FastW2VError(f"--hs must be 0 or 1 (got {hs})")
+        if hs == 1 and loss not in ("ns", "hs"):
+            raise FastW2VError(f"--hs 1 means --loss hs; it conflicts with --loss {loss}")
+        if hs == 1:
+            loss = "hs"
+    if loss not in LOSSES:
+        raise FastW2VError(f"unknown --loss {loss!r} (choose ns, nce or hs)")
+    return loss
+
+
+def _epoch_scorer(analogies: Optional[Path], similarity: Optional[List[Path]], quiet: bool):
+    """An ``on_epoch`` callback adding evaluation scores to each epoch's log record."""
+    from .evaluate import DEFAULT_ANALOGIES, DEFAULT_SIMILARITY, default_data_file, evaluate
+    from .evaluate import read_analogies, read_word_pairs
+    from .progress import Display
+    from .query import WordVectors
+
+    if analogies is None and not similarity:
+        analogies = default_data_file(DEFAULT_ANALOGIES)
+        similarity = [default_data_file(f) for f in DEFAULT_SIMILARITY]
+    if analogies is not None:  # a bad file fails now, not after the first epoch
+        read_analogies(analogies)
+    for path in similarity or []:
+        read_word_pairs(path)
+    display = Display(not quiet)
+
+    def on_epoch(model, record: dict) -> None:
+        report = evaluate(WordVectors(model.words, model.input_vectors), analogies, similarity)
+        record["scores"] = report.scores()
+        shown = ", ".join(f"{k} {v:.4f}" if v is not None else f"{k} -" for k, v in record["scores"].items())
+        display.line(f"epoch {record['epoch']}/{record['epochs']}: {shown}")
+
+    return on_epoch
 
 
 _LIMIT_HELP = "Read only the first N vectors of the file."
@@ -243,6 +421,96 @@ def classes(
                             f"{time.perf_counter() - start:.1f} s")
 
 
+@app.command("plot", no_args_is_help=True)
+def plot_command(
+    log: Path = typer.Argument(..., help="Training log (JSON lines, one object per epoch)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Image to write (.png, .svg or .pdf)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary."),
+) -> None:
+    """Draw loss per word and evaluation scores per epoch from a training LOG."""
+    from .plots import check_figure_path, plot_training_log
+    from .progress import Display
+
+    check_figure_path(output)
+    drawn = plot_training_log(log, output)
+    last = drawn.epochs[-1]
+    scores = last.get("scores") if isinstance(last.get("scores"), dict) else {}
+    shown = "".join(f", {k} {v:.3f}" for k, v in scores.items() if isinstance(v, (int, float)))
+    loss = last.get("loss_per_word")
+    Display(not quiet).line(f"wrote {output}: {len(drawn.epochs)} epochs"
+                            + (f", loss per word {loss:.4f}" if isinstance(loss, (int, float)) else "")
+                            + shown)
+
+
+@app.command("map", no_args_is_help=True)
+def map_command(
+    vectors: Path = typer.Argument(..., help="Vectors file (word2vec text or binary)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Image to write (.png, .svg or .pdf)."),
+    words: Optional[str] = typer.Option(None, "--words", help="Words to draw, separated by commas "
+                                        "(or spaces); words not in the vectors are skipped with a "
+                                        "warning."),
+    top: Optional[int] = typer.Option(None, "--top", help="Draw the N first (most frequent) words "
+                                      "\\[default: 100 when --words is not given]."),
+    method: str = typer.Option("pca", "--method", help="pca or tsne."),
+    perplexity: float = typer.Option(30.0, "--perplexity", help="t-SNE: neighbours each point "
+                                     "weighs (at most (words - 1) / 3)."),
+    seed: int = typer.Option(1, "--seed", help="t-SNE: random seed (same seed: same map)."),
+    limit: Optional[int] = typer.Option(None, "--limit", help=_LIMIT_HELP),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary."),
+) -> None:
+    """Draw a labelled 2-D map of words of VECTORS (PCA or t-SNE)."""
+    import time
+
+    from .plots import DEFAULT_TOP, MAP_MAX_WORDS, check_figure_path, parse_words, plot_word_map
+    from .progress import Display
+    from .projection import check_method
+    from .query import load_vectors
+
+    _check_counts(limit=limit, seed=seed)
+    method = check_method(method)
+    check_figure_path(output)
+    chosen = parse_words(words) if words is not None else None
+    if chosen is not None and top is not None:
+        raise FastW2VError("give either --words or --top, not both")
+    if chosen is None and top is not None and not 2 <= top <= MAP_MAX_WORDS:
+        raise FastW2VError(f"--top must be from 2 to {MAP_MAX_WORDS} (got {top}); "
+                           f"export-projector suits more words")
+    start = time.perf_counter()
+    if chosen is None:  # only the first --top words are needed
+        top = top or DEFAULT_TOP
+        limit = top if limit is None else min(limit, top)
+    wv = load_vectors(vectors, limit=limit)
+    drawn = plot_word_map(wv, output, chosen, top, method, perplexity=perplexity, seed=seed,
+                          source=vectors.name)
+    if drawn.missing:
+        print(f"fastw2v: warning: not in the vectors, skipped: {', '.join(drawn.missing)}", file=sys.stderr)
+    Display(not quiet).line(f"wrote {output}: {len(drawn.words)} words by "
+                            f"{'PCA' if method == 'pca' else 't-SNE'}, {time.perf_counter() - start:.1f} s")
+
+
+@app.command("export-projector", no_args_is_help=True)
+def export_projector_command(
+    vectors: Path = typer.Argument(..., help="Vectors file (word2vec text or binary)."),
+    directory: Path = typer.Argument(..., help="Directory for vectors.tsv and metadata.tsv "
+                                     "(created if missing)."),
+    top: Optional[int] = typer.Option(None, "--top", help="Export only the N first (most frequent) "
+                                      "words \\[default: all]."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary."),
+) -> None:
+    """Write VECTORS as the TensorFlow Embedding Projector's vectors.tsv and metadata.tsv."""
+    from .progress import Display
+    from .projector import check_projector_dir, export_projector
+    from .query import load_vectors
+
+    if top is not None and top < 1:
+        raise FastW2VError(f"--top must be 1 or more (got {top})")
+    check_projector_dir(directory)
+    wv = load_vectors(vectors, limit=top)
+    vectors_path, metadata_path = export_projector(wv.words, wv.vectors, directory)
+    Display(not quiet).line(f"wrote {vectors_path} and {metadata_path.name}: {len(wv.words):,} words, "
+                            f"{wv.dim} dimensions (load both at https://projector.tensorflow.org)")
+
+
 def _check_counts(**counts: Optional[int]) -> None:
     for name, value in counts.items():
         if value is not None and value < 0:
@@ -267,8 +535,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = command.main(args=argv, prog_name="fastw2v", standalone_mode=False)
     except FastW2VError as exc:
-        print(f"fastw2v: error: {exc}", file=sys.stderr)
-        return _exit(2)
+        code = getattr(exc, "exit_code", 2)
+        print(f"fastw2v: {'error: ' if code == 2 else ''}{exc}", file=sys.stderr)
+        return _exit(code)
     except _UsageProblem as exc:
         print(f"fastw2v: error: {exc.format_message()}", file=sys.stderr)
         return _exit(getattr(exc, "exit_code", 2) or 2)
