@@ -184,3 +184,12 @@ def test_log_without_loss_has_null_loss(tmp_path):
                  "--epochs", "1", "--dim", "8", "-q", "--log", str(log)]) == 0
     epoch = [json.loads(x) for x in log.read_text().splitlines()][1]
     assert epoch["event"] == "epoch" and epoch["loss_per_word"] is None and "scores" not in epoch
+
+
+def test_softplus_table_is_within_its_stated_error():
+    from fastw2v.kernels import softplus
+
+    xs = np.concatenate([np.linspace(-40, 40, 20001), [-16.0, 16.0, 0.0, -1e-9, 1e-9]])
+    exact = np.maximum(xs, 0) + np.log1p(np.exp(-np.abs(xs)))
+    got = np.array([softplus(x) for x in xs])
+    assert np.abs(got - exact).max() < 6e-7

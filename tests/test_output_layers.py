@@ -124,7 +124,9 @@ def check_update(loss, step, syn0, syn1, bias, ctx, noise, cbow, alpha, atol):
     for a, b in zip((syn0, syn1, bias), before):
         a[...] = b
     stated = total_loss(loss, syn0, syn1, bias, ctx, CENTER, noise, cbow)
-    assert reported == pytest.approx(stated, rel=1e-12)  # the loss report_loss sums
+    # the loss report_loss sums: each output's softplus comes from an interpolated
+    # table, off by at most about 5e-7 (see kernels.softplus); here fewer than 20 terms
+    assert reported == pytest.approx(stated, rel=0, abs=1e-5)
     g0, g1, gb = numeric_gradients(
         lambda: total_loss(loss, syn0, syn1, bias, ctx, CENTER, noise, cbow), [syn0, syn1, bias])
     # word2vec.c's CBOW (and gensim's, cbow_mean=1) gives every context row the whole
