@@ -13,7 +13,6 @@ bit-identical to an uninterrupted run.
 from __future__ import annotations
 
 import json
-import os
 import zipfile
 from dataclasses import asdict
 
@@ -21,7 +20,7 @@ import numpy as np
 
 from .errors import FastW2VError
 from .output_layers import output_rows
-from .training import TrainOptions, TrainState, TrainStats, Word2VecModel, aligned_zeros
+from .model import TrainOptions, TrainState, TrainStats, Word2VecModel, aligned_zeros
 from .vectors import atomic_write
 from .vocab import Vocabulary
 

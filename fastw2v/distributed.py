@@ -65,8 +65,8 @@ from .progress import Display, elapsed, format_rate
 from .sampling import keep_probabilities, learning_rate, negative_table, sigmoid_table
 from .shards import Shard, ShardData, file_sizes, merge_counts, plan_shards
 from .output_layers import kernel_tables, output_rows
-from .training import (DIVERGED_LIMIT, TrainOptions, TrainStats, Word2VecModel, aligned_zeros,
-                       chunk_layout, initial_vectors)
+from .model import TrainOptions, TrainStats, Word2VecModel, aligned_zeros, initial_vectors
+from .training import DIVERGED_LIMIT, chunk_layout
 from .vectors import check_output_path
 from .vocab import Vocabulary
 

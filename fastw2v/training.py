@@ -1,8 +1,11 @@
-"""The training driver: options, the model, and :func:`train`.
+"""The training driver: :func:`train`, :func:`resume` and the epoch loop.
 
-:func:`train` reads and encodes the corpus once (:mod:`fastw2v.encode`), builds
-the sampling tables (:mod:`fastw2v.sampling`), then runs one parallel kernel call
-per epoch (:mod:`fastw2v.kernels`) while a monitor thread shows progress.
+:func:`train` reads and encodes the corpus once (:mod:`fastw2v.encode`, or the
+token cache of :mod:`fastw2v.cache`), builds the sampling tables
+(:mod:`fastw2v.sampling`), then calls the kernel (:mod:`fastw2v.kernels`) over
+runs of chunks from a helper thread, while this thread shows progress, answers
+signals and writes checkpoints (:mod:`fastw2v.checkpoint`). The options and
+the model object are in :mod:`fastw2v.model`.
 """
 
 from __future__ import annotations
@@ -22,155 +25,16 @@ from . import kernels
 from .corpus import Corpus, EncodedCorpus
 from .encode import vocab_and_corpus
 from .errors import FastW2VError
-from .output_layers import LOSSES, exported_vectors, kernel_tables, output_rows
-from .prefetch import LINE_FLOATS
+from .checkpoint import load_checkpoint, save_checkpoint
+from .model import TrainOptions, TrainState, TrainStats, Word2VecModel, initial_vectors
+from .output_layers import kernel_tables, output_rows
 from .progress import Display, TrainingLog, elapsed, format_rate
 from .sampling import keep_probabilities, learning_rate, negative_table, sigmoid_table
-from .vectors import check_output_path, save_word2vec
+from .vectors import check_output_path
 from .vocab import Vocabulary
 
-MODELS = ("sg", "cbow")
-BATCHING = ("shared-negatives", "none")
 CHUNK_WORDS = 10_000  # sentences are grouped into chunks of about this many words
 SEGMENT_WORDS = 1 << 22  # words of corpus per kernel call (16 MB of token ids)
-
-
-@dataclass
-class TrainOptions:
-    """Every training setting, with word2vec.c's defaults where it has one."""
-
-    model: str = "sg"
-    dim: int = 100
-    window: int = 5
-    negative: int = 5
-    sample: float = 1e-3
-    min_count: int = 5
-    max_vocab_size: int = 0  # 0: no limit
-    alpha: float | None = None  # None: 0.025 for sg, 0.05 for cbow
-    min_alpha: float | None = None  # None: 0.0001 * alpha
-    epochs: int = 5
-    threads: int | None = None  # None: all cores
-    seed: int = 1
-    ns_exponent: float = 0.75
-    max_sentence_length: int = 10_000
-    batching: str = "shared-negatives"
-    loss: str = "ns"  # output layer: ns (negative sampling), nce or hs (hierarchical softmax)
-
-    def resolved(self) -> "TrainOptions":
-        """A validated copy with every default filled in."""
-        o = TrainOptions(**asdict(self))
-        if o.model not in MODELS:
-            raise FastW2VError(f"unknown model {o.model!r} (choose sg or cbow)")
-        if o.batching not in BATCHING:
-            raise FastW2VError(f"unknown batching {o.batching!r} (choose {' or '.join(BATCHING)})")
-        if o.loss not in LOSSES:
-            raise FastW2VError(f"unknown --loss {o.loss!r} (choose ns, nce or hs)")
-        if o.loss == "hs" and o.negative < 0:  # hs draws no negatives: 0 is fine (word2vec.c -negative 0)
-            raise FastW2VError(f"--negative must be 0 or more (got {o.negative})")
-        for name in ("dim", "window", "negative", "epochs", "min_count", "max_sentence_length"):
-            if name == "negative" and o.loss == "hs":
-                continue
-            if getattr(o, name) < 1:
-                raise FastW2VError(f"--{name.replace('_', '-')} must be at least 1 (got {getattr(o, name)})")
-        if o.threads is None:
-            o.threads = os.cpu_count() or 1
-        if o.threads < 1:
-            raise FastW2VError(f"--threads must be at least 1 (got {o.threads})")
-        if o.max_vocab_size < 0:
-            raise FastW2VError(f"--max-vocab-size must be 0 (no limit) or positive (got {o.max_vocab_size})")
-        if o.alpha is None:
-            o.alpha = 0.025 if o.model == "sg" else 0.05
-        if o.min_alpha is None:
-            o.min_alpha = 0.0001 * o.alpha
-        for name in ("sample", "alpha", "min_alpha", "ns_exponent"):
-            value = getattr(o, name)
-            if not value >= 0 or value == float("inf"):  # also rejects NaN
-                raise FastW2VError(f"--{name.replace('_', '-')} must be a finite number >= 0 (got {value})")
-        if o.min_alpha > o.alpha:
-            raise FastW2VError(f"--min-alpha ({o.min_alpha}) must not exceed --alpha ({o.alpha})")
-        return o
-
-    @property
-    def rule(self) -> int:
-        if self.model == "cbow":
-            return kernels.CBOW
-        return kernels.SG_SHARED if self.batching == "shared-negatives" else kernels.SG_PAIRS
-
-
-@dataclass
-class TrainStats:
-    words_per_epoch: int = 0  # corpus words in the vocabulary (before subsampling)
-    epochs: int = 0
-    prepare_seconds: float = 0.0  # reading, counting, encoding
-    train_seconds: float = 0.0
-
-    @property
-    def words_trained(self) -> int:
-        return self.words_per_epoch * self.epochs
-
-    @property
-    def words_per_second(self) -> float:
-        return self.words_trained / self.train_seconds if self.train_seconds else 0.0
-
-
-@dataclass
-class Word2VecModel:
-    """A trained model: vocabulary, input vectors (the word vectors) and output layer.
-
-    ``syn0`` and ``syn1`` are the training buffers: rows padded with zero columns to
-    a whole number of 64-byte cache lines (see :func:`aligned_zeros`).
-    ``input_vectors`` and ``output_vectors`` are their ``dim`` real columns.
-    What ``syn1`` holds depends on ``options.loss`` (docs/output-layers.md): for
-    ns and nce one output vector per word (V rows), for hs the V - 1 inner nodes
-    of the Huffman tree (also named ``inner_node_vectors``; row i is inner node i,
-    the root is V - 2; see :mod:`fastw2v.huffman`). ``biases``: NCE's trained
-    bias per word (float32, V), None for the other losses.
-    """
-
-    vocab: Vocabulary
-    syn0: np.ndarray  # (V, padded dim) float32: input vectors
-    syn1: np.ndarray  # (V or V-1 for hs, padded dim) float32: the output layer
-    options: TrainOptions
-    stats: TrainStats = field(default_factory=TrainStats)
-    chunk_alphas: np.ndarray | None = None  # learning rate at each chunk start, last epoch
-    epoch_losses: list = field(default_factory=list)  # loss per word per epoch (report_loss)
-    biases: np.ndarray | None = None  # (V,) float32 for nce (created zero if not given)
-
-    def __post_init__(self) -> None:
-        if self.options.loss == "nce" and self.biases is None:
-            self.biases = np.zeros(len(self.vocab), dtype=np.float32)
-
-    @property
-    def input_vectors(self) -> np.ndarray:
-        return self.syn0[:, :self.options.dim]
-
-    @property
-    def output_vectors(self) -> np.ndarray:
-        """(V, dim) output vectors for ns and nce; for hs the (V - 1, dim) inner nodes."""
-        return self.syn1[:, :self.options.dim]
-
-    @property
-    def inner_node_vectors(self) -> np.ndarray | None:
-        """hs: the (V - 1, dim) vectors of the Huffman tree's inner nodes; None otherwise."""
-        return self.output_vectors if self.options.loss == "hs" else None
-
-    @property
-    def words(self) -> list[str]:
-        return self.vocab.words
-
-    def __getitem__(self, word: str) -> np.ndarray:
-        return self.input_vectors[self.vocab.index[word]]
-
-    def __contains__(self, word: str) -> bool:
-        return word in self.vocab
-
-    def save(self, path: str | os.PathLike, binary: bool = False, export: str = "in") -> None:
-        """Write the word vectors in word2vec text (or binary) format.
-
-        ``export``: "in" (input vectors, the default), "out" (output vectors) or "in+out"
-        (their sum); hs has only "in" (see :func:`fastw2v.output_layers.exported_vectors`).
-        """
-        save_word2vec(path, self.vocab.words, exported_vectors(self, export), binary=binary)
 
 
 @njit(cache=True)
@@ -197,44 +61,6 @@ def chunk_layout(sentence_ends: np.ndarray, chunk_words: int = CHUNK_WORDS) -> n
             c += 1
     starts[n_chunks] = n
     return starts
-
-
-def aligned_zeros(rows: int, dim: int) -> np.ndarray:
-    """A zero float32 matrix whose rows are whole, 64-byte aligned cache lines.
-
-    Columns beyond ``dim`` are padding. They start at zero and stay exactly zero
-    in training (every update to a column is a product with the same column of
-    another padded matrix), so they never change a result; they let the kernels'
-    vector loops run without remainders or loads split across cache lines.
-    """
-    width = -(-dim // LINE_FLOATS) * LINE_FLOATS
-    flat = np.zeros(rows * width + LINE_FLOATS, dtype=np.float32)
-    offset = (-flat.ctypes.data % 64) // 4
-    return flat[offset:offset + rows * width].reshape(rows, width)
-
-
-def initial_vectors(n: int, dim: int, seed: int, out_rows: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Padded syn0 uniform in [-0.5/dim, 0.5/dim) (real columns), syn1 zero.
-
-    ``out_rows``: rows of syn1 (default n; hs has n - 1, see ``output_rows``).
-    """
-    rng = np.random.default_rng(seed)
-    syn0 = aligned_zeros(n, dim)
-    syn0[:, :dim] = (rng.random((n, dim), dtype=np.float32) - np.float32(0.5)) / np.float32(dim)
-    return syn0, aligned_zeros(n if out_rows is None else out_rows, dim)
-
-
-@dataclass
-class TrainState:
-    """Where training stands: enough, with the model, to continue exactly (a checkpoint)."""
-
-    epoch: int = 0  # the epoch under way (0-based); == epochs when finished
-    chunk_done: np.ndarray | None = None  # uint8 per chunk of the corpus: trained this epoch
-    words_done: int = 0  # corpus words trained, all epochs (whole chunks)
-    epoch_words: int = 0  # of which in the epoch under way
-    epoch_loss: float = 0.0  # loss summed over the epoch under way (with report_loss)
-    train_seconds: float = 0.0
-    epoch_losses: list = field(default_factory=list)  # loss per word of each finished epoch
 
 
 class TrainingStopped(FastW2VError):
@@ -308,8 +134,6 @@ def resume(checkpoint: str | os.PathLike, *, cache_dir: str | os.PathLike | None
     The corpus files named in the checkpoint must be unchanged (same sizes and
     modification times); ``corpus`` overrides where they are.
     """
-    from .checkpoint import load_checkpoint
-
     model, state, info = load_checkpoint(checkpoint)
     control = control or RunControl()
     if not isinstance(progress, bool):
@@ -524,8 +348,6 @@ def _check_numerics(model: Word2VecModel, state: TrainState, control: RunControl
 def _save_checkpoint(model: Word2VecModel, state: TrainState, control: RunControl) -> None:
     if control.checkpoint is None:
         return
-    from .checkpoint import save_checkpoint
-
     save_checkpoint(control.checkpoint, model, state, control.checkpoint_info)
     control.last_checkpoint = str(control.checkpoint)
 

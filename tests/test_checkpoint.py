@@ -3,8 +3,6 @@ numerics guard, and the token cache (reuse, invalidation, bounded memory)."""
 
 from __future__ import annotations
 
-import gzip
-import json
 import os
 import shutil
 import signal

@@ -511,7 +511,7 @@ def test_disk_full_writing_the_cache_vocabulary(tmp_path, capsys, monkeypatch):
 def test_output_directory_turns_read_only(tmp_path, capsys, monkeypatch):
     """The directory is made read-only after the start-up checks, before the write.
     Root may write there all the same, so for root ``os.access`` says no as well."""
-    from fastw2v.training import Word2VecModel
+    from fastw2v.model import Word2VecModel
 
     corpus = many_words_corpus(tmp_path / "c.txt")
     outdir = tmp_path / "out"
@@ -559,7 +559,7 @@ def test_output_directory_refuses_new_files(tmp_path, capsys, monkeypatch, error
 @pytest.fixture(scope="module")
 def small_model():
     import fastw2v
-    from fastw2v.training import TrainState
+    from fastw2v.model import TrainState
 
     model = fastw2v.train([s.split() for s in TEXT.decode().splitlines()], min_count=1, dim=8, epochs=1,
                           threads=1)

@@ -15,8 +15,8 @@ from fastw2v.corpus import Corpus
 from fastw2v.encode import vocab_and_corpus
 from fastw2v import sampling
 from fastw2v.sampling import keep_probabilities, negative_table, seed_state
-from fastw2v.training import (RunControl, TrainOptions, TrainState, TrainStats, Word2VecModel,
-                              aligned_zeros, chunk_layout, run_epochs)
+from fastw2v.model import TrainOptions, TrainState, TrainStats, Word2VecModel, aligned_zeros
+from fastw2v.training import RunControl, chunk_layout, run_epochs
 
 
 def next_random(state):  # the kernels' generator, kept in uint64 when called from Python

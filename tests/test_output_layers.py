@@ -24,7 +24,8 @@ from fastw2v.evaluate import evaluate_word_pairs
 from fastw2v.huffman import build_huffman, path_probabilities
 from fastw2v.output_layers import biases_path, nce_log_kq
 from fastw2v.sampling import MAX_EXP, SIGMOID_TABLE_SIZE, sigmoid_table
-from fastw2v.training import RunControl, TrainState
+from fastw2v.model import TrainState
+from fastw2v.training import RunControl
 
 
 # ---------------------------------------------------------------- the losses, stated plainly
