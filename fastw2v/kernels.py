@@ -90,6 +90,29 @@ def _gather_rows(matrix, rows, n, block):
             block[i, d] = matrix[row, d]
 
 
+@njit(cache=True, inline="always", fastmath=True)
+def _mean_of_rows(matrix, rows, n, out):
+    """out = the mean of matrix[rows[i]] for i < n (CBOW's hidden layer)."""
+    for d in range(matrix.shape[1]):
+        out[d] = 0.0
+    for i in range(n):
+        row = rows[i]
+        for d in range(matrix.shape[1]):
+            out[d] += matrix[row, d]
+    inv = np.float32(1.0) / n
+    for d in range(matrix.shape[1]):
+        out[d] *= inv
+
+
+@njit(cache=True, inline="always", fastmath=True)
+def _add_to_rows(matrix, rows, n, delta):
+    """matrix[rows[i]] += delta for i < n."""
+    for i in range(n):
+        row = rows[i]
+        for d in range(matrix.shape[1]):
+            matrix[row, d] += delta[d]
+
+
 @njit(cache=True, fastmath=True)
 def _sg_shared_step(syn0, syn1, ctx, n_ctx, outs, n_out, in_block, out_block, grad, acc,
                     sig_table, alpha, report_loss):
@@ -164,16 +187,9 @@ def _cbow_step(syn0, syn1, ctx, n_ctx, outs, n_out, hidden, acc, sig_table, alph
     """CBOW update for one centre: the mean of ctx[:n_ctx] predicts outs[:n_out]."""
     dim = syn0.shape[1]
     loss = 0.0
+    _mean_of_rows(syn0, ctx, n_ctx, hidden)
     for d in range(dim):
-        hidden[d] = 0.0
         acc[d] = 0.0
-    for b in range(n_ctx):
-        row = ctx[b]
-        for d in range(dim):
-            hidden[d] += syn0[row, d]
-    inv = np.float32(1.0) / n_ctx
-    for d in range(dim):
-        hidden[d] *= inv
     for k in range(n_out):
         row_out = outs[k]
         f = np.float32(0.0)
@@ -188,10 +204,7 @@ def _cbow_step(syn0, syn1, ctx, n_ctx, outs, n_out, hidden, acc, sig_table, alph
         for d in range(dim):
             syn1[row_out, d] += g * hidden[d]
     # As word2vec.c and gensim (cbow_mean=1): every context row gets the whole error.
-    for b in range(n_ctx):
-        row = ctx[b]
-        for d in range(dim):
-            syn0[row, d] += acc[d]
+    _add_to_rows(syn0, ctx, n_ctx, acc)
     return loss
 
 
@@ -296,16 +309,9 @@ def _cbow_logit_step(syn0, syn1, ctx, n_ctx, outs, n_out, labels, offsets, gsum,
     """CBOW, one centre: the mean of ctx[:n_ctx] predicts outs[:n_out]."""
     dim = syn0.shape[1]
     loss = 0.0
+    _mean_of_rows(syn0, ctx, n_ctx, hidden)
     for d in range(dim):
-        hidden[d] = 0.0
         acc[d] = 0.0
-    for b in range(n_ctx):
-        row = ctx[b]
-        for d in range(dim):
-            hidden[d] += syn0[row, d]
-    inv = np.float32(1.0) / n_ctx
-    for d in range(dim):
-        hidden[d] *= inv
     for k in range(n_out):
         row_out = outs[k]
         f = np.float32(0.0)
@@ -320,10 +326,7 @@ def _cbow_logit_step(syn0, syn1, ctx, n_ctx, outs, n_out, labels, offsets, gsum,
             acc[d] += g * syn1[row_out, d]
         for d in range(dim):
             syn1[row_out, d] += g * hidden[d]
-    for b in range(n_ctx):  # every context row gets the whole error, as _cbow_step
-        row = ctx[b]
-        for d in range(dim):
-            syn0[row, d] += acc[d]
+    _add_to_rows(syn0, ctx, n_ctx, acc)  # every context row gets the whole error
     return loss
 
 
