@@ -103,6 +103,7 @@ class Session:
         for p in (vectors, phases):
             if p.exists():
                 p.unlink()
+        shutil.rmtree(vectors.with_name(vectors.name + ".cache"), ignore_errors=True)  # fastw2v's
         cmd = tool.command(self.corpus.path, str(vectors), settings, str(phases))
         try:
             m = run_measured(cmd, log, env=self.env(tool), cwd=REPO_DIR, timeout=self.opts.timeout)

@@ -105,7 +105,11 @@ class FastW2V(Tool):
         return f"{v} (git {commit})" if commit else v
 
     def command(self, corpus, output, s, phases):
+        # A token cache of its own for every run, so that each run reads, counts and
+        # encodes the corpus as on first use (a reused cache would skip that work,
+        # which the peers always do).
         return [sys.executable, "-m", "fastw2v.cli", "train", corpus, "-o", output,
+                "--cache-dir", str(output) + ".cache",
                 "--model", s.model, "--dim", str(s.dim), "--window", str(s.window),
                 "--negative", str(s.negative), "--sample", repr(s.sample),
                 "--min-count", str(s.min_count), "--epochs", str(s.epochs),
