@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from .corpus import Corpus, EncodedCorpus
-from .encode import build_vocabulary, encode_files, frozen_table, scan_corpus, _frozen_remap
+from .encode import vocab_and_corpus
 from .errors import FastW2VError
 from .vocab import Vocabulary
 
@@ -100,7 +100,11 @@ class TokenCache:
         with contextlib.suppress(OSError):
             self.path("json").unlink()
         try:
-            vocab, n_tokens, n_sentences = self._encode(progress)
+            opts = self.opts
+            vocab, (n_tokens, n_sentences) = vocab_and_corpus(
+                self.source, min_count=opts.min_count, max_vocab_size=opts.max_vocab_size,
+                max_sentence_length=opts.max_sentence_length, vocab=self.vocab,
+                progress=progress, into=(self.path("tokens"), self.path("ends")))
             if self.vocab is None:
                 vocab.save(self.path("vocab"))
             manifest = {"version": VERSION, "key": self.key, "tokens": n_tokens,
@@ -116,36 +120,6 @@ class TokenCache:
         if found is None:
             raise FastW2VError(f"the token cache {self.path('json')} could not be read back")
         return found
-
-    def _encode(self, progress) -> tuple[Vocabulary, int, int]:
-        opts, vocab = self.opts, self.vocab
-        if vocab is None:
-            with self._files() as files:
-                scan = scan_corpus(self.source, max_sentence_length=opts.max_sentence_length,
-                                   max_vocab_size=opts.max_vocab_size, progress=progress, files=files)
-            if scan.table.n_words == 0:
-                raise FastW2VError(f"corpus is empty (no words in {self.source.describe()})")
-            vocab, remap = build_vocabulary(scan.table, opts.min_count)
-            if len(vocab) == 0:
-                top = int(scan.table.counts[:scan.table.n_words].max())
-                raise FastW2VError(f"no word reaches --min-count {opts.min_count} (the most "
-                                   f"frequent word occurs {top} time{'s' if top != 1 else ''})")
-            if not scan.pruned:
-                return (vocab, *encode_files(self.path("tokens"), self.path("ends"), remap))
-        table = frozen_table(vocab)
-        with self._files() as files:
-            scan_corpus(self.source, max_sentence_length=opts.max_sentence_length, table=table,
-                        frozen=True, progress=progress, files=files)
-        n_tokens, n_sentences = encode_files(self.path("tokens"), self.path("ends"),
-                                             _frozen_remap(table, vocab))
-        if n_tokens == 0:
-            raise FastW2VError(f"no word of the vocabulary occurs in {self.source.describe()}")
-        return vocab, n_tokens, n_sentences
-
-    @contextlib.contextmanager
-    def _files(self):
-        with open(self.path("tokens"), "wb") as ids, open(self.path("ends"), "wb") as ends:
-            yield ids, ends
 
 
 def _read_vocab(path: Path) -> Vocabulary:

@@ -32,7 +32,6 @@ class ScanResult:
     prov_ids: np.ndarray | None  # provisional id of every token; None if stale after pruning
     prov_ends: list[np.ndarray]  # sentence ends (positions in prov_ids), per block
     pruned: bool
-    n_ids: int = 0  # provisional ids written (to memory or to the files)
 
 
 class _IdBuffer:
@@ -48,6 +47,7 @@ class _IdBuffer:
     def __init__(self, estimate: int):
         self.ids = np.empty(max(estimate, 1 << 16), dtype=np.int32)
         self.n = 0
+        self.ends: list[np.ndarray] = []
 
     def room(self, need: int) -> np.ndarray:
         """A writable view of at least ``need`` free slots."""
@@ -61,11 +61,11 @@ class _IdBuffer:
         """The first ``n`` slots of the last :meth:`room` now hold ids."""
         self.n += n
 
-    def add_ends(self, ends: np.ndarray, into: list) -> None:
-        into.append(ends.copy())
+    def add_ends(self, ends: np.ndarray) -> None:
+        self.ends.append(ends.copy())
 
-    def result(self) -> np.ndarray:
-        return self.ids[:self.n]
+    def result(self) -> tuple[np.ndarray, list[np.ndarray]]:
+        return self.ids[:self.n], self.ends
 
 
 class _IdFiles:
@@ -75,7 +75,6 @@ class _IdFiles:
     def __init__(self, ids_file, ends_file):
         self.ids_file, self.ends_file = ids_file, ends_file
         self.scratch = np.empty(0, dtype=np.int32)
-        self.n = 0
 
     def room(self, need: int) -> np.ndarray:
         if self.scratch.shape[0] < need:
@@ -84,13 +83,12 @@ class _IdFiles:
 
     def commit(self, n: int) -> None:
         self.scratch[:n].tofile(self.ids_file)
-        self.n += n
 
-    def add_ends(self, ends: np.ndarray, into: list) -> None:
+    def add_ends(self, ends: np.ndarray) -> None:
         ends.astype(np.int64).tofile(self.ends_file)
 
-    def result(self) -> None:
-        return None
+    def result(self) -> tuple[None, list[np.ndarray]]:
+        return None, []  # all in the files
 
 
 def scan_corpus(corpus: Corpus, *, max_sentence_length: int, max_vocab_size: int = 0,
@@ -109,7 +107,6 @@ def scan_corpus(corpus: Corpus, *, max_sentence_length: int, max_vocab_size: int
         # Upper bound for plain text: a token takes at least 2 bytes. Compressed
         # input is rarely over 8x smaller than its text.
         ids = _IdBuffer(corpus.total_bytes * 4 if corpus.compressed else corpus.total_bytes // 2 + 1)
-    ends_out: list[np.ndarray] = []
     min_reduce = 1
     pruned = False
     carry = b""
@@ -138,7 +135,7 @@ def scan_corpus(corpus: Corpus, *, max_sentence_length: int, max_vocab_size: int
                 frozen, out_ids, out_ends, wt.WHITESPACE)
             if ids is not None:
                 ids.commit(n_ids)
-                ids.add_ends(out_ends[:n_ends], ends_out)
+                ids.add_ends(out_ends[:n_ends])
             if status == wt.OK:
                 break
             if status == wt.NEED_SPACE:
@@ -153,13 +150,13 @@ def scan_corpus(corpus: Corpus, *, max_sentence_length: int, max_vocab_size: int
             carry = data[pos:]
         if block.end_of_file and table.state[wt.SENT_LEN] > 0:
             if ids is not None:
-                ids.add_ends(np.array([table.state[wt.N_TOKENS]], dtype=np.int64), ends_out)
+                ids.add_ends(np.array([table.state[wt.N_TOKENS]], dtype=np.int64))
             table.state[wt.SENT_LEN] = 0
         if progress is not None:
             progress(block.raw_done)
-    if ids is None:
-        return ScanResult(table, None, ends_out, pruned)
-    return ScanResult(table, ids.result(), ends_out, pruned, ids.n)
+    if ids is None:  # pruned: the ids are stale, a second pass will encode
+        return ScanResult(table, None, [], pruned)
+    return ScanResult(table, *ids.result(), pruned)
 
 
 def build_vocabulary(table: wt.WordTable, min_count: int) -> tuple[Vocabulary, np.ndarray]:
@@ -271,15 +268,31 @@ def frozen_table(vocab: Vocabulary) -> wt.WordTable:
 
 def vocab_and_corpus(corpus: Corpus, *, min_count: int, max_vocab_size: int,
                      max_sentence_length: int, vocab: Vocabulary | None = None,
-                     progress: ProgressFn | None = None) -> tuple[Vocabulary, EncodedCorpus]:
+                     progress: ProgressFn | None = None, into: tuple | None = None):
     """Count (unless ``vocab`` is given) and encode ``corpus``.
 
+    Returns ``(vocabulary, encoded corpus)``. With ``into``, two paths (ids,
+    sentence ends), the corpus is encoded into those files instead of memory
+    (the token cache), and the second item is ``(tokens, sentences)`` written.
     Raises :class:`FastW2VError` for an empty corpus or one where no word
     reaches ``min_count``.
     """
+    def read(**kw) -> ScanResult:
+        if into is None:
+            return scan_corpus(corpus, max_sentence_length=max_sentence_length, progress=progress, **kw)
+        with open(into[0], "wb") as ids, open(into[1], "wb") as ends:
+            return scan_corpus(corpus, max_sentence_length=max_sentence_length, progress=progress,
+                               files=(ids, ends), **kw)
+
+    def encode(scan: ScanResult, remap: np.ndarray):
+        if into is None:
+            encoded = encode_corpus(scan, remap)
+            return encoded, encoded.n_words
+        n_tokens, n_sentences = encode_files(*into, remap)
+        return (n_tokens, n_sentences), n_tokens
+
     if vocab is None:
-        scan = scan_corpus(corpus, max_sentence_length=max_sentence_length,
-                           max_vocab_size=max_vocab_size, progress=progress)
+        scan = read(max_vocab_size=max_vocab_size)
         if scan.table.n_words == 0:
             raise FastW2VError(f"corpus is empty (no words in {corpus.describe()})")
         vocab, remap = build_vocabulary(scan.table, min_count)
@@ -288,14 +301,12 @@ def vocab_and_corpus(corpus: Corpus, *, min_count: int, max_vocab_size: int,
             raise FastW2VError(
                 f"no word reaches --min-count {min_count} (the most frequent word occurs {top} time{'s' if top != 1 else ''})")
         if not scan.pruned:
-            return vocab, encode_corpus(scan, remap)
+            return vocab, encode(scan, remap)[0]
         del scan
     # Encode against a fixed vocabulary: a second pass with a frozen table.
     table = frozen_table(vocab)
-    scan = scan_corpus(corpus, max_sentence_length=max_sentence_length, table=table,
-                       frozen=True, progress=progress)
-    encoded = encode_corpus(scan, _frozen_remap(table, vocab))
-    if encoded.n_words == 0:
+    encoded, n_words = encode(read(table=table, frozen=True), _frozen_remap(table, vocab))
+    if n_words == 0:
         raise FastW2VError(f"no word of the vocabulary occurs in {corpus.describe()}")
     return vocab, encoded
 

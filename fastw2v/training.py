@@ -99,11 +99,7 @@ def train(corpus, *, vocab: Vocabulary | str | os.PathLike | None = None,
     ``control``: checkpoints, loss, log (see :class:`RunControl`).
     """
     opts = TrainOptions(**options).resolved()
-    control = control or RunControl()
-    if not isinstance(progress, bool):
-        control.display = progress
-    elif progress:
-        control.display = Display(True)
+    control = _control(control, progress)
     display = control.display
     source = Corpus(corpus)
     if isinstance(vocab, (str, os.PathLike)):
@@ -135,11 +131,7 @@ def resume(checkpoint: str | os.PathLike, *, cache_dir: str | os.PathLike | None
     modification times); ``corpus`` overrides where they are.
     """
     model, state, info = load_checkpoint(checkpoint)
-    control = control or RunControl()
-    if not isinstance(progress, bool):
-        control.display = progress
-    elif progress:
-        control.display = Display(True)
+    control = _control(control, progress)
     control.checkpoint_info = {**info, **control.checkpoint_info}
     if control.checkpoint is None:
         control.checkpoint = checkpoint
@@ -162,6 +154,16 @@ def resume(checkpoint: str | os.PathLike, *, cache_dir: str | os.PathLike | None
     return model
 
 
+def _control(control: RunControl | None, progress: bool | Display) -> RunControl:
+    """``control`` (or a default one) showing progress as ``progress`` asks."""
+    control = control or RunControl()
+    if not isinstance(progress, bool):
+        control.display = progress
+    elif progress:
+        control.display = Display(True)
+    return control
+
+
 def prepare_corpus(source: Corpus, opts: TrainOptions, vocab: Vocabulary | None,
                    cache_dir, display: Display) -> tuple[Vocabulary, EncodedCorpus, str]:
     """The vocabulary and the encoded corpus: from the token cache, or by reading."""
@@ -170,7 +172,10 @@ def prepare_corpus(source: Corpus, opts: TrainOptions, vocab: Vocabulary | None,
 
         # A run that counted its vocabulary cached the corpus under the counting
         # options; a resumed run (same vocabulary) can use that entry too.
-        for cache in (TokenCache(cache_dir, source, opts, None), TokenCache(cache_dir, source, opts, vocab)):
+        candidates = [TokenCache(cache_dir, source, opts, None)]
+        if vocab is not None:
+            candidates.append(TokenCache(cache_dir, source, opts, vocab))
+        for cache in candidates:
             found = cache.open()
             if found is not None and (vocab is None or (found[0].words == vocab.words and
                                                          np.array_equal(found[0].counts, vocab.counts))):
