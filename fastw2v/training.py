@@ -275,11 +275,12 @@ def run_epochs(model: Word2VecModel, encoded: EncodedCorpus, control: RunControl
             epoch_t0, epoch_words_before = time.perf_counter(), state.epoch_words
             for lo, hi in runs:
                 while not state.chunk_done[lo:hi].all():
-                    progress[:] = 0
-                    losses[:] = 0
                     _call_watched(lambda: kernel(lo, hi), poll)
-                    state.words_done += int(progress.sum())
-                    state.epoch_words += int(progress.sum())
+                    # Fold the call's counters into the state and zero them, so that
+                    # poll() never counts a word twice.
+                    words = int(progress.sum())
+                    state.words_done += words
+                    state.epoch_words += words
                     state.epoch_loss += float(losses.sum())
                     progress[:] = 0
                     losses[:] = 0
