@@ -62,7 +62,7 @@ import numpy as np
 from . import kernels
 from .errors import FastW2VError
 from .progress import Display, elapsed, format_rate
-from .sampling import keep_probabilities, learning_rate, negative_table, sigmoid_table
+from .sampling import keep_probabilities, learning_rate, noise_table, sigmoid_table
 from .shards import Shard, ShardData, file_sizes, merge_counts, plan_shards
 from .output_layers import kernel_tables, output_rows
 from .model import TrainOptions, TrainStats, Word2VecModel, aligned_zeros, initial_vectors
@@ -174,8 +174,8 @@ class ShardTrainer:
         counts = np.asarray(counts, dtype=np.int64)
         n = len(counts)
         self.keep = keep_probabilities(counts, opts.sample)
-        self.table = (negative_table(counts, opts.ns_exponent) if opts.loss != "hs"
-                      else np.zeros(1, dtype=np.int32))
+        self.table = (noise_table(counts, opts.ns_exponent) if opts.loss != "hs"
+                      else np.zeros(1, dtype=np.uint64))
         self.outputs = kernel_tables(opts.loss, counts, opts.ns_exponent, opts.negative)
         self.sig = sigmoid_table()
         self.syn0, self.syn1 = initial_vectors(n, opts.dim, opts.seed, output_rows(opts.loss, n))

@@ -6,8 +6,8 @@ the section "NCE and hierarchical softmax" and :mod:`fastw2v.output_layers`).
 Terms: ``syn0`` holds the input vectors (the word vectors users keep), ``syn1``
 the output vectors of negative sampling. As in word2vec.c, skip-gram feeds each
 context word's input vector to the output layer and asks it to tell the centre
-word (label 1) from ``negative`` noise words drawn from the unigram table
-(label 0); CBOW feeds the mean of the context vectors.
+word (label 1) from ``negative`` noise words drawn from count^0.75 / Z (label
+0; ``noise`` is the alias table of :func:`fastw2v.sampling.noise_table`); CBOW feeds the mean of the context vectors.
 
 Parallelism is Hogwild: the corpus is cut into chunks of whole sentences; worker
 ``t`` takes chunks ``t, t + W, t + 2W, ...`` (W workers), so all workers move
@@ -34,7 +34,7 @@ from numba import njit, prange
 
 from .atomic import load_relaxed
 from .prefetch import prefetch_row
-from .sampling import learning_rate, next_random, random_below, seed_state, sigmoid
+from .sampling import draw_noise, learning_rate, next_random, random_below, seed_state, sigmoid
 
 PROGRESS_STRIDE = 8  # per-thread counters sit 64 bytes apart: no false sharing
 
@@ -67,14 +67,12 @@ def softplus(x):
 
 
 @njit(cache=True, inline="always")
-def _draw_outputs(center, negative, neg_table, outs, rng):
+def _draw_outputs(center, negative, noise, outs, rng):
     """outs[0] = centre, then up to ``negative`` noise words (skipping the centre)."""
     outs[0] = center
     n_out = 1
-    n_table = neg_table.shape[0]
     for _ in range(negative):
-        rng, bits = next_random(rng)
-        w = neg_table[random_below(bits, n_table)]
+        w, rng = draw_noise(noise, rng)
         if w != center:
             outs[n_out] = w
             n_out += 1
@@ -331,7 +329,7 @@ def _cbow_logit_step(syn0, syn1, ctx, n_ctx, outs, n_out, labels, offsets, gsum,
 
 
 @njit(cache=True, inline="always")
-def _nce_outputs(center, negative, neg_table, outs, labels, rng):
+def _nce_outputs(center, negative, noise, outs, labels, rng):
     """outs[0] = centre (label 1), then exactly ``negative`` noise words (label 0).
 
     Unlike negative sampling, a noise draw equal to the centre is kept (as
@@ -339,10 +337,8 @@ def _nce_outputs(center, negative, neg_table, outs, labels, rng):
     """
     outs[0] = center
     labels[0] = 1.0
-    n_table = neg_table.shape[0]
     for k in range(1, negative + 1):
-        rng, bits = next_random(rng)
-        outs[k] = neg_table[random_below(bits, n_table)]
+        outs[k], rng = draw_noise(noise, rng)
         labels[k] = 0.0
     return negative + 1, rng
 
@@ -358,17 +354,17 @@ def _hs_outputs(center, hs_codes, hs_points, hs_lengths, outs, labels):
 
 
 @njit(cache=True, inline="always")
-def _logit_outputs(loss_kind, center, negative, neg_table, hs_codes, hs_points, hs_lengths, outs,
+def _logit_outputs(loss_kind, center, negative, noise, hs_codes, hs_points, hs_lengths, outs,
                    labels, rng):
     """The outputs and labels of one centre word for NCE or HS (HS draws nothing)."""
     if loss_kind == HS:
         return _hs_outputs(center, hs_codes, hs_points, hs_lengths, outs, labels), rng
-    return _nce_outputs(center, negative, neg_table, outs, labels, rng)
+    return _nce_outputs(center, negative, noise, outs, labels, rng)
 
 
 @njit(cache=True)
 def _logit_centre(loss_kind, rule, syn0, syn1, bias, log_kq, hs_codes, hs_points, hs_lengths,
-                  ctx, n_ctx, center, outs, n_out, labels, offsets, gsum, negative, neg_table,
+                  ctx, n_ctx, center, outs, n_out, labels, offsets, gsum, negative, noise,
                   in_block, out_block, grad, acc, hidden, alpha, report_loss, rng):
     """All updates of one centre word for NCE or HS, under any rule; returns (loss, rng).
 
@@ -383,7 +379,7 @@ def _logit_centre(loss_kind, rule, syn0, syn1, bias, log_kq, hs_codes, hs_points
             n_out = _hs_outputs(center, hs_codes, hs_points, hs_lengths, outs, labels)
         for b in range(n_ctx):
             if nce:
-                n_out, rng = _nce_outputs(center, negative, neg_table, outs, labels, rng)
+                n_out, rng = _nce_outputs(center, negative, noise, outs, labels, rng)
                 for k in range(n_out):
                     offsets[k] = bias[outs[k]] - log_kq[outs[k]]
             loss += _sg_pair_logit_step(syn0, syn1, ctx[b], outs, n_out, labels, offsets, gsum,
@@ -420,7 +416,7 @@ HS = 2
 
 @njit(cache=True, nogil=True, parallel=True, fastmath=True)
 def train_epoch(syn0, syn1, tokens, sentence_ends, chunk_starts, chunk_lo, chunk_hi, chunk_done,
-                keep, neg_table, sig_table, rule, window, negative, alpha, min_alpha, epoch,
+                keep, noise, sig_table, rule, window, negative, alpha, min_alpha, epoch,
                 epochs, seed, n_workers, progress, losses, report_loss, stop, chunk_alphas,
                 loss_kind, bias, log_kq, hs_codes, hs_points, hs_lengths):
     """Train chunks ``chunk_lo:chunk_hi`` of one epoch in place on ``syn0`` / ``syn1``.
@@ -491,10 +487,10 @@ def train_epoch(syn0, syn1, tokens, sentence_ends, chunk_starts, chunk_lo, chunk
                     length += 1
                 if length > 0 and rule != SG_PAIRS:
                     if loss_kind == NS:
-                        n_outs[0], rng = _draw_outputs(sentence[0], negative, neg_table, outs[0],
+                        n_outs[0], rng = _draw_outputs(sentence[0], negative, noise, outs[0],
                                                        rng)
                     else:
-                        n_outs[0], rng = _logit_outputs(loss_kind, sentence[0], negative, neg_table,
+                        n_outs[0], rng = _logit_outputs(loss_kind, sentence[0], negative, noise,
                                                         hs_codes, hs_points, hs_lengths, outs[0],
                                                         labels[0], rng)
                 for i in range(length):
@@ -504,11 +500,11 @@ def train_epoch(syn0, syn1, tokens, sentence_ends, chunk_starts, chunk_lo, chunk
                         # the input row entering the window), so the loads overlap this step.
                         nxt = 1 - now
                         if loss_kind == NS:
-                            n_outs[nxt], rng = _draw_outputs(sentence[i + 1], negative, neg_table,
+                            n_outs[nxt], rng = _draw_outputs(sentence[i + 1], negative, noise,
                                                              outs[nxt], rng)
                         else:
                             n_outs[nxt], rng = _logit_outputs(
-                                loss_kind, sentence[i + 1], negative, neg_table, hs_codes,
+                                loss_kind, sentence[i + 1], negative, noise, hs_codes,
                                 hs_points, hs_lengths, outs[nxt], labels[nxt], rng)
                         for k in range(n_outs[nxt]):
                             prefetch_row(syn1, outs[nxt, k])
@@ -526,7 +522,7 @@ def train_epoch(syn0, syn1, tokens, sentence_ends, chunk_starts, chunk_lo, chunk
                         step_loss, rng = _logit_centre(
                             loss_kind, rule, syn0, syn1, bias, log_kq, hs_codes, hs_points,
                             hs_lengths, ctx, n_ctx, sentence[i], outs[now], n_outs[now],
-                            labels[now], offsets, gsum, negative, neg_table, in_block, out_block,
+                            labels[now], offsets, gsum, negative, noise, in_block, out_block,
                             grad, acc, hidden, a, report_loss, rng)
                         loss += step_loss
                     elif rule == SG_SHARED:
@@ -539,7 +535,7 @@ def train_epoch(syn0, syn1, tokens, sentence_ends, chunk_starts, chunk_lo, chunk
                     else:
                         center = sentence[i]
                         for b in range(n_ctx):
-                            n_out, rng = _draw_outputs(center, negative, neg_table, outs[0], rng)
+                            n_out, rng = _draw_outputs(center, negative, noise, outs[0], rng)
                             loss += _sg_pair_step(syn0, syn1, ctx[b], outs[0], n_out, acc,
                                                   sig_table, a, report_loss)
                 progress[t * PROGRESS_STRIDE] += end - start

@@ -50,9 +50,8 @@ def nce_log_kq(counts: np.ndarray, exponent: float, negative: int) -> np.ndarray
     """NCE's logit correction log(k Q(w)) per word (float32).
 
     Q(w) = count_w^exponent / sum_v count_v^exponent, the distribution the noise
-    words are drawn from (the unigram table of :func:`fastw2v.sampling.negative_table`
-    rounds it to whole slots; the exact value is used here, so that no word
-    gets Q = 0), and k = ``negative`` noise words per target.
+    words are drawn from (by the alias table of :func:`fastw2v.sampling.noise_table`,
+    exact to 2^-32), and k = ``negative`` noise words per target.
     """
     weights = np.asarray(counts, dtype=np.float64) ** exponent
     return np.log(negative * weights / weights.sum()).astype(np.float32)

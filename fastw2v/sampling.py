@@ -1,4 +1,4 @@
-"""Sampling: random numbers, subsampling, negative table, learning rate, sigmoid.
+"""Sampling: random numbers, subsampling, noise words, learning rate, sigmoid.
 
 Everything the kernels draw or look up, as small functions that tests can call
 directly from Python.
@@ -57,27 +57,87 @@ def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- negatives
-def negative_table_size(vocab_size: int) -> int:
-    """Table length: 100 slots per word, between 10^6 and 10^8 (word2vec.c uses 10^8)."""
-    return int(min(10**8, max(10**6, 100 * vocab_size)))
+# Noise words come from Walker's alias table of count^exponent / Z: one entry per
+# word (8 bytes; 350 KB for 43k words, where word2vec.c's table of 10^8 slots
+# takes 400 MB), and the drawn distribution is exact to 2^-32 per word. Entry i
+# packs, as uint64, the column's own share as a 32-bit threshold (high half) and
+# the word that fills the rest of the column (low half). A draw picks a column
+# uniformly, then keeps it if a second 32-bit draw falls under its threshold.
+_LOW32 = np.uint64(0xFFFFFFFF)
 
 
-def negative_table(counts: np.ndarray, exponent: float = 0.75, size: int | None = None) -> np.ndarray:
-    """word2vec.c's unigram table: word i fills a share count_i^exponent / Z of the slots.
+def noise_table(counts: np.ndarray, exponent: float = 0.75) -> np.ndarray:
+    """The alias table (uint64, one entry per word) of count^exponent / Z.
 
-    Slot j holds the word whose cumulative share contains (j + 0.5) / size, so
-    each word's slot count is its exact share rounded. Drawing a uniform random
-    slot draws words with probability count^exponent / Z.
+    Built by Vose's method: columns of height 1 over V words, each holding at
+    most two words. Words with count 0 are never drawn.
     """
     weights = np.asarray(counts, dtype=np.float64) ** exponent
-    size = size or negative_table_size(len(weights))
-    cumulative = np.cumsum(weights)
-    cumulative /= cumulative[-1]
-    # Word i owns the slots j with cumulative[i-1] <= (j + 0.5) / size < cumulative[i].
-    bounds = np.ceil(cumulative * size - 0.5).astype(np.int64)
-    bounds[-1] = size
-    slots = np.diff(bounds, prepend=0)
-    return np.repeat(np.arange(len(weights), dtype=np.int32), slots)
+    if weights.shape[0] == 0 or not weights.sum() > 0:
+        raise ValueError("noise_table needs at least one word with a positive count")
+    return _build_alias(weights * (weights.shape[0] / weights.sum()))
+
+
+@njit(cache=True)
+def _build_alias(height):
+    """Vose's alias method over ``height`` (the words' shares times V; mean 1)."""
+    n = height.shape[0]
+    height = height.copy()
+    table = np.empty(n, dtype=np.uint64)
+    small = np.empty(n, dtype=np.int64)
+    large = np.empty(n, dtype=np.int64)
+    n_small = n_large = 0
+    for i in range(n):
+        if height[i] < 1.0:
+            small[n_small] = i
+            n_small += 1
+        else:
+            large[n_large] = i
+            n_large += 1
+    while n_small and n_large:
+        n_small -= 1
+        s = small[n_small]
+        l = large[n_large - 1]
+        threshold = min(round(height[s] * 4294967296.0), 4294967295)
+        table[s] = (np.uint64(threshold) << np.uint64(32)) | np.uint64(l)
+        height[l] -= 1.0 - height[s]
+        if height[l] < 1.0:
+            n_large -= 1
+            small[n_small] = l
+            n_small += 1
+    # What is left has height 1 up to rounding: a full column of its own word.
+    full = np.uint64(0xFFFFFFFF) << np.uint64(32)
+    for k in range(n_large):
+        table[large[k]] = full | np.uint64(large[k])
+    for k in range(n_small):
+        table[small[k]] = full | np.uint64(small[k])
+    return table
+
+
+@njit(cache=True, inline="always")
+def draw_noise(table, state):
+    """One noise word from an alias table; returns (word, new state). Two 32-bit draws."""
+    state, bits = next_random(state)
+    column = random_below(bits, table.shape[0])
+    state, coin = next_random(state)
+    entry = table[column]
+    if coin < (entry >> np.uint64(32)):
+        return column, state
+    return np.int64(entry & _LOW32), state
+
+
+def noise_probabilities(table: np.ndarray) -> np.ndarray:
+    """The exact distribution an alias table draws from (float64), for tests and docs.
+
+    Ignores the multiply-shift's unevenness in picking a column (each column
+    gets floor or ceil of 2^32 / V of the 2^32 draws: a relative error below V / 2^32).
+    """
+    n = table.shape[0]
+    own = (table >> np.uint64(32)).astype(np.float64) / 4294967296.0
+    alias = (table & _LOW32).astype(np.int64)
+    p = own / n
+    np.add.at(p, alias, (1.0 - own) / n)
+    return p
 
 
 # ---------------------------------------------------------------- learning rate

@@ -14,7 +14,7 @@ from fastw2v.cli import main
 from fastw2v.corpus import Corpus
 from fastw2v.encode import vocab_and_corpus
 from fastw2v import sampling
-from fastw2v.sampling import keep_probabilities, negative_table, seed_state
+from fastw2v.sampling import draw_noise, keep_probabilities, noise_table, seed_state
 from fastw2v.model import TrainOptions, TrainState, TrainStats, Word2VecModel, aligned_zeros
 from fastw2v.training import RunControl, chunk_layout, run_epochs
 
@@ -91,15 +91,14 @@ def _samples(model, encoded, opts):
     one step ahead, then its window.
     """
     keep = keep_probabilities(model.vocab.counts, opts.sample)
-    table = negative_table(model.vocab.counts, opts.ns_exponent)
+    table = noise_table(model.vocab.counts, opts.ns_exponent)
     ends = encoded.sentence_ends
     chunks = chunk_layout(ends)
 
     def draw_outputs(center, rng):
         outs = [center]
         for _ in range(opts.negative):
-            rng, bits = next_random(rng)
-            w = int(table[random_below(bits, table.shape[0])])
+            w, rng = draw_noise(table, np.uint64(rng))
             if w != center:
                 outs.append(w)
         return outs, rng

@@ -23,7 +23,7 @@ from fastw2v.cli import main
 from fastw2v.evaluate import evaluate_word_pairs
 from fastw2v.huffman import build_huffman, path_probabilities
 from fastw2v.output_layers import biases_path, nce_log_kq
-from fastw2v.sampling import MAX_EXP, SIGMOID_TABLE_SIZE, sigmoid_table
+from fastw2v.sampling import MAX_EXP, SIGMOID_TABLE_SIZE, noise_table, sigmoid_table
 from fastw2v.model import TrainState
 from fastw2v.training import RunControl
 
@@ -109,7 +109,7 @@ def run_logit_step(loss_kind, rule, syn0, syn1, bias, log_kq, tree, ctx, alpha, 
         n_out = len(points)
         outs[:n_out], labels[:n_out] = points, 1.0 - codes
     ctx = np.array(ctx, np.int32)
-    neg_table = np.array(NOISE, np.int32)
+    neg_table = noise_table(np.isin(np.arange(V), NOISE).astype(np.int64), 1.0)  # NOISE words only
     loss, _ = kernels._logit_centre(
         loss_kind, rule, syn0, syn1, bias, log_kq, tree.codes, tree.points, tree.lengths, ctx,
         len(ctx), CENTER, outs, n_out, labels, np.zeros(n_max), np.zeros(n_max), K, neg_table,
