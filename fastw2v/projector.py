@@ -78,6 +78,6 @@ def _tsv_rows(block: np.ndarray) -> bytes:
     n, dim = block.shape
     no_words = np.zeros(n + 1, dtype=np.int64)  # empty words: each line is " v1 v2 ... vD\n"
     out = np.empty(n * (dim * 17 + 1), dtype=np.uint8)
-    used = _format_lines(block, 0, n, np.empty(0, dtype=np.uint8), no_words, out)
+    used = _format_lines(block, 0, np.empty(0, dtype=np.uint8), no_words, out)
     text = out[:used].tobytes().replace(b" ", b"\t")
     return text[1:].replace(b"\n\t", b"\n")  # drop the separator before each first value

@@ -155,11 +155,15 @@ def _write_number(v, out, p):
 
 
 @njit(cache=True)
-def _format_lines(vectors, row_start, row_end, word_blob, word_offsets, out):
-    """Write ``word v1 ... vD\\n`` lines for rows [row_start, row_end); return bytes used."""
+def _format_lines(vectors, first_word, word_blob, word_offsets, out):
+    """Write ``word v1 ... vD\\n`` lines, row r of ``vectors`` being word first_word + r.
+
+    Returns the bytes of ``out`` used.
+    """
     p = 0
-    for r in range(row_start, row_end):
-        for k in range(word_offsets[r], word_offsets[r + 1]):
+    for r in range(vectors.shape[0]):
+        w = first_word + r
+        for k in range(word_offsets[w], word_offsets[w + 1]):
             out[p] = word_blob[k]
             p += 1
         for d in range(vectors.shape[1]):
@@ -181,23 +185,24 @@ def _word_blob(words: list[str]) -> tuple[np.ndarray, np.ndarray, list[bytes]]:
 def save_word2vec(path: str | os.PathLike, words: list[str], vectors: np.ndarray,
                   binary: bool = False, rows_per_batch: int = 4096) -> None:
     """Write ``vectors`` (one row per word) in word2vec text or binary format."""
-    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     n, dim = vectors.shape
     if n != len(words):
         raise ValueError(f"{len(words)} words but {n} vectors")
     blob, offsets, encoded = _word_blob(words)
     with atomic_write(path, "wb") as f:
         f.write(f"{n} {dim}\n".encode())
-        if binary:
-            for word, row in zip(encoded, vectors):
-                f.write(word + b" " + row.astype("<f4").tobytes() + b"\n")
-            return
+        # One batch of rows at a time: a model's padded matrix is never copied whole.
         for start in range(0, n, rows_per_batch):
             end = min(n, start + rows_per_batch)
+            batch = np.ascontiguousarray(vectors[start:end], dtype="<f4")
+            if binary:
+                for word, row in zip(encoded[start:end], batch):
+                    f.write(word + b" " + row.tobytes() + b"\n")
+                continue
             size = int(offsets[end] - offsets[start]) + (end - start) * (dim * 17 + 1)
             out = np.empty(size, dtype=np.uint8)
-            used = _format_lines(vectors, start, end, blob, offsets, out)
-            f.write(out[:used].tobytes())
+            used = _format_lines(batch, start, blob, offsets, out)
+            f.write(memoryview(out)[:used])
 
 
 def load_word2vec(path: str | os.PathLike, binary: bool | None = None,

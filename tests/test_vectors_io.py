@@ -68,6 +68,23 @@ def test_gensim_reads_our_files_bit_for_bit(tmp_path, awkward, binary):
 
 
 @pytest.mark.parametrize("binary", [False, True])
+def test_padded_rows_written_in_batches_match_one_contiguous_write(tmp_path, awkward, binary):
+    # A model's matrices are padded to whole cache lines and written through a
+    # view of their first DIM columns, a batch of rows at a time.
+    words, vecs = awkward
+    padded = np.full((len(vecs), DIM + 14), F32(7.5))
+    padded[:, :DIM] = vecs
+    view = padded[:, :DIM]
+    assert not view.flags.c_contiguous
+    save_word2vec(tmp_path / "batched", words, view, binary=binary, rows_per_batch=7)
+    save_word2vec(tmp_path / "whole", words, vecs.copy(), binary=binary,
+                  rows_per_batch=len(vecs))
+    assert (tmp_path / "batched").read_bytes() == (tmp_path / "whole").read_bytes()
+    kv = KeyedVectors.load_word2vec_format(str(tmp_path / "batched"), binary=binary)
+    np.testing.assert_array_equal(bits(kv.vectors), bits(vecs))
+
+
+@pytest.mark.parametrize("binary", [False, True])
 def test_our_reader_reads_our_files_bit_for_bit(tmp_path, awkward, binary):
     words, vecs = awkward
     path = tmp_path / ("v.bin" if binary else "v.txt")
