@@ -124,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="skip the untimed warm-up run (and the reference run's cache reuse)")
     mem.add_argument("--numba-cache", choices=("fresh", "default"), default="fresh",
                      help="fresh: an empty Numba cache in --out, filled by the warm-up; default: Numba's usual cache")
+    mem.add_argument("--no-gensim", dest="gensim", action="store_false",
+                     help="skip the gensim reference run (skipped anyway when gensim is not installed)")
     mem.add_argument("--keep-files", action="store_true",
                      help="keep the large corpus and the token cache entries in --out (deleted by default)")
     mem.add_argument("--save-results", action="store_true",
@@ -151,7 +153,7 @@ def memory_main(args: argparse.Namespace, argv: list[str]) -> int:
         factor=args.factor, threads=args.threads, dim=args.dim, epochs=args.epochs,
         min_count=args.min_count, seed=args.seed, wrap=args.wrap, warmup=args.warmup,
         fresh_numba_cache=args.numba_cache == "fresh", timeout=args.timeout,
-        keep_files=args.keep_files, save_results=args.save_results, note=args.note,
+        keep_files=args.keep_files, gensim=args.gensim, save_results=args.save_results, note=args.note,
         command=["python", "-m", "bench"] + argv)
     try:
         run_memory(opts)

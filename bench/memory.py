@@ -5,7 +5,13 @@ one vocabulary for both (counted once on the 1x corpus, given to every run with
 ``--read-vocab``), so the model is the same size in every run and only the
 corpus grows. Through the token cache (``--cache-dir``), resident memory should
 not grow with the corpus; with ``--no-cache`` (the encoded corpus held in
-memory) it does, for contrast. See bench/README.md, "Memory against corpus size".
+memory) it does, for contrast. A reference run of gensim (LineSentence, the same
+settings, the 1x corpus) gives the peak to compare with. See bench/README.md,
+"Memory against corpus size".
+
+Besides the peak RSS, every run's largest sampled ``RssAnon`` (private memory)
+and ``RssFile`` (mapped files: shared libraries such as Numba's LLVM, and the
+memory-mapped token cache) are recorded, to show where the resident memory is.
 
 Every run is its own process, measured by :func:`bench.measure.run_measured`
 (peak RSS = the child's ``ru_maxrss`` from ``wait4``). On Linux a child's
@@ -32,6 +38,7 @@ from pathlib import Path
 from . import REPO_DIR, RESULTS_DIR
 from .machine import load_average, machine_facts
 from .measure import log_tail, run_measured
+from .tools import RUNNERS
 
 SCHEMA = 1
 LINE_FLOATS = 16  # fastw2v pads every vector row to whole 64-byte lines (fastw2v.prefetch)
@@ -53,6 +60,7 @@ class MemoryOptions:
     fresh_numba_cache: bool = True
     timeout: float | None = None
     keep_files: bool = False
+    gensim: bool = True  # the gensim reference run (skipped when gensim is not installed)
     save_results: bool = False
     note: str | None = None
     command: list[str] = field(default_factory=list)
@@ -163,13 +171,14 @@ class MemoryBench:
         before = _cache_entries(cache) if cache is not None else {}
         cmd = self.train_cmd(corpus, vectors, cache)
         parent_peak = _self_peak_mb()
-        m = run_measured(cmd, log, env=self.env, cwd=REPO_DIR, timeout=self.opts.timeout)
+        m = run_measured(cmd, log, env=self.env, cwd=REPO_DIR, timeout=self.opts.timeout,
+                         sample_memory=True)
         rec = {"tag": tag, "run": label, "corpus": str(corpus), "in_vocab_words": words,
                "ok": m.ok and vectors.exists() and vectors.stat().st_size > 0,
                "wall_s": round(m.wall_s, 3), "user_s": round(m.user_s, 3), "sys_s": round(m.sys_s, 3),
                "peak_rss_mb": round(m.max_rss_mb, 1), "parent_peak_rss_mb": round(parent_peak, 1),
-               "returncode": m.returncode, "timed_out": m.timed_out, "command": cmd, "log": str(log),
-               "cache": None}
+               **_sampled(m), "returncode": m.returncode, "timed_out": m.timed_out, "command": cmd,
+               "log": str(log), "cache": None}
         vectors.unlink(missing_ok=True)
         if not rec["ok"]:
             rec["error"] = ("timed out" if m.timed_out else f"exit status {m.returncode}"
@@ -186,6 +195,37 @@ class MemoryBench:
             rec["floored_by_parent"] = True
             say(f"{label}: peak RSS {rec['peak_rss_mb']} MB is not above the parent's "
                 f"{rec['parent_peak_rss_mb']} MB: the figure may be the parent's")
+        return rec
+
+    def train_gensim(self) -> dict | None:
+        """The reference: gensim's Word2Vec (LineSentence) on the 1x corpus, same settings."""
+        import importlib.util
+
+        if not self.opts.gensim or importlib.util.find_spec("gensim") is None:
+            return None
+        o = self.opts
+        settings = {"model": "sg", "dim": o.dim, "window": 5, "negative": 5, "sample": 1e-3,
+                    "min_count": o.min_count, "epochs": o.epochs, "alpha": 0.025,
+                    "min_alpha": 0.0001 * 0.025, "threads": o.threads, "seed": o.seed}
+        vectors = self.out / "vectors" / "gensim.txt"
+        log = self.out / "logs" / "gensim.log"
+        cmd = [sys.executable, str(RUNNERS / "gensim_runner.py"), "--mode", "iterable", str(self.one),
+               str(vectors), json.dumps(settings), str(self.out / "logs" / "gensim.phases.json")]
+        parent_peak = _self_peak_mb()
+        m = run_measured(cmd, log, env=self.env, cwd=REPO_DIR, timeout=o.timeout, sample_memory=True)
+        rec = {"tag": "gensim", "run": "reference: gensim, 1x (LineSentence, its own vocabulary)",
+               "corpus": str(self.one), "in_vocab_words": self.vocab["in_vocab_words"],
+               "ok": m.ok and vectors.exists(), "wall_s": round(m.wall_s, 3),
+               "peak_rss_mb": round(m.max_rss_mb, 1), "parent_peak_rss_mb": round(parent_peak, 1),
+               **_sampled(m), "returncode": m.returncode, "timed_out": m.timed_out, "command": cmd,
+               "log": str(log), "cache": None, "settings": settings}
+        if rec["ok"]:
+            with open(vectors, "rb") as f:  # its vocabulary, from the header: the model's size
+                rec["vocab_size"] = int(f.readline().split()[0])
+        else:
+            rec["error"] = "timed out" if m.timed_out else f"exit status {m.returncode}"
+            say(f"gensim FAILED: {rec['error']}; last lines of {log}:\n{log_tail(log)}")
+        vectors.unlink(missing_ok=True)
         return rec
 
     # -- steps
@@ -255,6 +295,11 @@ class MemoryBench:
                 say(f"{label:<40} {rec['peak_rss_mb']:7.0f} MB peak  {rec['wall_s']:7.1f} s"
                     + (f"  (cache {c.get('status')}, {c['mb']:.0f} MB)" if c.get("mb") is not None else ""))
             runs.append(rec)
+        ref = self.train_gensim()
+        if ref is not None:
+            if ref["ok"]:
+                say(f"{ref['run']:<40} {ref['peak_rss_mb']:7.0f} MB peak  {ref['wall_s']:7.1f} s")
+            runs.append(ref)
         result = self.result(runs, warm)
         if not o.keep_files:
             shutil.rmtree(self.cache_dir, ignore_errors=True)
@@ -298,6 +343,12 @@ class MemoryBench:
         result["load_average_at_end"] = load_average()
         result["finished"] = _dt.datetime.now().astimezone().isoformat(timespec="seconds")
         return result
+
+
+def _sampled(m) -> dict:
+    """The sampled peaks of a measurement, rounded (None where not sampled)."""
+    return {"peak_anon_mb": None if m.peak_anon_mb is None else round(m.peak_anon_mb, 1),
+            "peak_file_mb": None if m.peak_file_mb is None else round(m.peak_file_mb, 1)}
 
 
 # ----------------------------------------------------------------------------- cache entries
@@ -350,6 +401,12 @@ def summarize(result: dict) -> dict:
     a, b = by_tag.get("x1.reuse"), by_tag.get(f"x{n}.reuse")
     if a and b and a.get("cache") and b.get("cache"):
         out["cache_growth_mb"] = round(b["cache"]["mb"] - a["cache"]["mb"], 1)
+    a, g = by_tag.get("x1.reuse"), by_tag.get("gensim")
+    if a and g:
+        out["reuse_minus_gensim_mb"] = round(a["peak_rss_mb"] - g["peak_rss_mb"], 1)
+        if a.get("peak_anon_mb") is not None and g.get("peak_anon_mb") is not None:
+            out["reuse_minus_gensim_anon_mb"] = round(a["peak_anon_mb"] - g["peak_anon_mb"], 1)
+            out["reuse_minus_gensim_file_mb"] = round(a["peak_file_mb"] - g["peak_file_mb"], 1)
     return out
 
 
@@ -370,18 +427,24 @@ def _words(x) -> str:
 
 
 def table_lines(result: dict) -> list[str]:
-    lines = ["| run | corpus words | cache MB (tokens+ends) | model MB | peak RSS MB | wall s |",
-             "|---|--:|--:|--:|--:|--:|"]
+    lines = ["| run | corpus words | cache MB (tokens+ends) | model MB | peak RSS MB "
+             "| anon MB | file MB | wall s |",
+             "|---|--:|--:|--:|--:|--:|--:|--:|"]
     model = result["model_mb"]
     for r in result["runs"]:
         if not r.get("ok"):
             lines.append(f"| {r['run']} | {_words(r.get('in_vocab_words'))} | - | {model:.1f} "
-                         f"| failed | - |")
+                         f"| failed | - | - | - |")
             continue
         c = r.get("cache")
-        cache = _mb(c["mb"]) if c and c.get("mb") is not None else "- (in memory)" if c is None else "-"
-        lines.append(f"| {r['run']} | {_words(r.get('in_vocab_words'))} | {cache} | {model:.1f} "
-                     f"| {r['peak_rss_mb']:.0f} | {r['wall_s']:.1f} |")
+        size = model
+        if r["tag"] == "gensim":  # unpadded rows: 2 x V x dim x 4 bytes
+            cache, size = "-", 2 * r.get("vocab_size", 0) * result["settings"]["dim"] * 4 / MB
+        else:
+            cache = _mb(c["mb"]) if c and c.get("mb") is not None else "- (in memory)" if c is None else "-"
+        anon, file = (("-" if r.get(k) is None else f"{r[k]:.0f}") for k in ("peak_anon_mb", "peak_file_mb"))
+        lines.append(f"| {r['run']} | {_words(r.get('in_vocab_words'))} | {cache} | {size:.1f} "
+                     f"| {r['peak_rss_mb']:.0f} | {anon} | {file} | {r['wall_s']:.1f} |")
     return lines
 
 
@@ -406,6 +469,15 @@ def summary_sentence(result: dict) -> str:
         text += (f" Holding the {n}x corpus in memory instead (`--no-cache`) peaks at "
                  f"{by_tag[f'x{n}.nocache']['peak_rss_mb']:.0f} MB, "
                  f"{_signed(s['nocache_minus_cached_mb'])} MB against the cached {n}x run.")
+    if "reuse_minus_gensim_mb" in s:
+        g = by_tag["gensim"]
+        text += (f" gensim on the 1x corpus peaks at {g['peak_rss_mb']:.0f} MB: fastw2v's 1x run "
+                 f"(cache reused) is {_signed(s['reuse_minus_gensim_mb'])} MB against it")
+        if "reuse_minus_gensim_anon_mb" in s:
+            text += (f", of which {_signed(s['reuse_minus_gensim_anon_mb'])} MB in private memory "
+                     f"(RssAnon) and {_signed(s['reuse_minus_gensim_file_mb'])} MB in mapped files "
+                     "(RssFile)")
+        text += "."
     return text
 
 
@@ -443,6 +515,15 @@ def markdown(result: dict) -> str:
                  "Peak RSS is the process's `ru_maxrss` from `wait4`; wall s is end to end (start-up, "
                  "reading or mapping the corpus, training, writing the vectors), on a machine that may "
                  "have been busy: not a speed figure.")
+    lines.append("- anon MB / file MB: the largest `RssAnon` (private memory: heap, arrays, the "
+                 "model) and `RssFile` (mapped files: shared libraries such as Numba's LLVM, and the "
+                 "memory-mapped token cache) seen by reading `/proc/PID/status` every 10 ms. Samples: "
+                 "the two maxima need not be simultaneous, so they need not add up to the peak RSS.")
+    if any(r["tag"] == "gensim" for r in result["runs"]):
+        lines.append("- The gensim row: `bench/runners/gensim_runner.py --mode iterable` on the 1x "
+                     "corpus (gensim's Word2Vec over LineSentence, counting its own vocabulary), sg, "
+                     f"dim {s['dim']}, window 5, negative 5, sample 1e-3, min_count {s['min_count']}, "
+                     f"epochs {s['epochs']}, threads {s['threads']}; its model has unpadded rows.")
     lines.append("- corpus words: in-vocabulary words, the tokens training reads (the cache's token "
                  "count). cache MB: the entry's `.tokens` (4 bytes a word) and `.ends` (8 bytes a "
                  "sentence) files. Whether each cached run built or reused its entry is checked from "

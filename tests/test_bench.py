@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -144,6 +145,23 @@ def test_measure_reports_peak_memory_and_failure(tmp_path):
     assert "boom" in (tmp_path / "bad.log").read_text()
     slow = run_measured([sys.executable, "-c", "import time; time.sleep(30)"], tmp_path / "slow.log", timeout=1)
     assert slow.timed_out and not slow.ok and slow.wall_s < 20
+    assert m.peak_anon_mb is None and m.peak_file_mb is None  # not sampled unless asked
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="samples /proc (Linux)")
+def test_measure_samples_private_and_mapped_memory(tmp_path):
+    # 150 MB of private memory, then 100 MB of a file mapped and read, each held 0.3 s
+    data = tmp_path / "data.bin"
+    data.write_bytes(b"\1" * (100 * 1024 * 1024))
+    code = ("import mmap, time\n"
+            "b = bytearray(150 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096]); time.sleep(0.3)\n"
+            "del b\n"
+            f"f = open({str(data)!r}, 'rb'); m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)\n"
+            "s = sum(m[i] for i in range(0, len(m), 4096)); time.sleep(0.3)\n")
+    m = run_measured([sys.executable, "-c", code], tmp_path / "m.log", sample_memory=True)
+    assert m.ok, (tmp_path / "m.log").read_text()
+    assert 150 <= m.peak_anon_mb < m.max_rss_mb
+    assert 100 <= m.peak_file_mb < m.max_rss_mb
 
 
 def test_memory_report_and_cache_status(tmp_path):
@@ -167,19 +185,27 @@ def test_memory_report_and_cache_status(tmp_path):
     assert memory._cache_status(entries, entries, corpus)["status"] == "reused"
     assert memory._cache_status({}, entries, tmp_path / "other.txt")["status"] == "missing"
 
-    def run(tag, peak, words, mb):
+    def run(tag, peak, words, mb, anon=None, file=None):
         return {"tag": tag, "run": tag, "ok": True, "in_vocab_words": words, "peak_rss_mb": peak,
-                "wall_s": 1.0, "log": "x", "cache": None if mb is None else {"status": "built", "mb": mb}}
-    result = {"settings": {"factor": 4}, "model_mb": 37.2, "runs": [
-        run("x1.build", 283.0, 19_000_000, 75.0), run("x1.reuse", 254.0, 19_000_000, 75.0),
+                "peak_anon_mb": anon, "peak_file_mb": file, "wall_s": 1.0, "log": "x",
+                "cache": None if mb is None else {"status": "built", "mb": mb}}
+    gensim = {**run("gensim", 153.0, 19_000_000, None, 113.0, 41.0), "cache": None, "vocab_size": 43_479}
+    result = {"settings": {"factor": 4, "dim": 100}, "model_mb": 37.2, "runs": [
+        run("x1.build", 283.0, 19_000_000, 75.0), run("x1.reuse", 233.0, 19_000_000, 75.0, 131.0, 114.0),
         run("x4.build", 291.0, 76_000_000, 300.0), run("x4.reuse", 257.0, 76_000_000, 300.0),
-        run("x4.nocache", 663.0, 76_000_000, None)]}
+        run("x4.nocache", 663.0, 76_000_000, None), gensim]}
     result["summary"] = memory.summarize(result)
-    assert result["summary"] == {"cached_build_delta_mb": 8.0, "cached_reuse_delta_mb": 3.0,
-                                 "nocache_minus_cached_mb": 406.0, "cache_growth_mb": 225.0}
+    assert result["summary"] == {"cached_build_delta_mb": 8.0, "cached_reuse_delta_mb": 24.0,
+                                 "nocache_minus_cached_mb": 406.0, "cache_growth_mb": 225.0,
+                                 "reuse_minus_gensim_mb": 80.0, "reuse_minus_gensim_anon_mb": 18.0,
+                                 "reuse_minus_gensim_file_mb": 73.0}
     table = "\n".join(memory.table_lines(result))
-    assert "| x4.reuse | 76.0M | 300 | 37.2 | 257 | 1.0 |" in table
-    assert "| x4.nocache | 76.0M | - (in memory) | 37.2 | 663 | 1.0 |" in table
+    assert "| x1.reuse | 19.0M | 75 | 37.2 | 233 | 131 | 114 | 1.0 |" in table
+    assert "| x4.reuse | 76.0M | 300 | 37.2 | 257 | - | - | 1.0 |" in table
+    assert "| x4.nocache | 76.0M | - (in memory) | 37.2 | 663 | - | - | 1.0 |" in table
+    assert "| gensim | 19.0M | - | 33.2 | 153 | 113 | 41 | 1.0 |" in table  # 2 x V x 100 x 4 bytes
     sentence = memory.summary_sentence(result)
-    assert "by +3 MB when the cache is reused (254 -> 257 MB)" in sentence
+    assert "by +24 MB when the cache is reused (233 -> 257 MB)" in sentence
     assert "by +8 MB when it is built" in sentence and "peaks at 663 MB" in sentence
+    assert ("gensim on the 1x corpus peaks at 153 MB: fastw2v's 1x run (cache reused) is +80 MB "
+            "against it, of which +18 MB in private memory (RssAnon) and +73 MB in mapped files") in sentence
