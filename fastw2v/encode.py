@@ -120,7 +120,7 @@ def scan_corpus(corpus: Corpus, *, max_sentence_length: int, max_vocab_size: int
         if out_ends.shape[0] < size:
             out_ends = np.empty(size, dtype=np.int64)
         # A word longer than 1 MiB is cut there rather than carried forever.
-        final = block.end_of_file or len(buf) > 1 << 20 and not wt.WHITESPACE[buf].any()
+        final = block.end_of_file or len(buf) > 1 << 20 and not wt.has_whitespace(data)
         pos = 0
         while True:
             if ids is not None:

@@ -48,6 +48,12 @@ def _whitespace_table() -> np.ndarray:
 
 
 WHITESPACE = _whitespace_table()
+_WHITESPACE_BYTES = tuple(bytes([b]) for b in b" \n\t\r\v\f")
+
+
+def has_whitespace(data: bytes) -> bool:
+    """Whether ``data`` holds any token separator (a byte search: fast on large blocks)."""
+    return any(b in data for b in _WHITESPACE_BYTES)
 
 
 @njit(cache=True, nogil=True)
@@ -123,31 +129,39 @@ def scan(buf, pos, final, slots, ent_hash, ent_off, ent_len, counts, arena, stat
     n_ids = 0
     n_ends = 0
     i = pos
+    # The per-token counters live in locals (stores to the output arrays could
+    # alias ``state``, so the compiler would reload it for every token); every
+    # return writes them back first.
+    n_tokens = state[N_TOKENS]
+    sent_len = state[SENT_LEN]
+    status = OK
     while True:
         while i < n and whitespace[buf[i]]:
-            if buf[i] == 10 and state[SENT_LEN] > 0:
-                out_ends[n_ends] = state[N_TOKENS]
+            if buf[i] == 10 and sent_len > 0:
+                out_ends[n_ends] = n_tokens
                 n_ends += 1
-                state[SENT_LEN] = 0
+                sent_len = 0
             i += 1
         if i >= n:
-            return i, n_ids, n_ends, OK
+            break
         j = i
         h = _FNV_OFFSET
         while j < n and not whitespace[buf[j]]:
             h = (h ^ np.uint64(buf[j])) * _FNV_PRIME
             j += 1
         if j >= n and not final:
-            return i, n_ids, n_ends, OK
+            break
         length = j - i
         s, e = _find(slots, ent_hash, ent_off, ent_len, arena, buf, i, length, h)
         if e < 0 and (not frozen or not valid_utf8(buf, i, length)):
             n_words = state[N_WORDS]
             if max_words > 0 and n_words >= max_words:
-                return i, n_ids, n_ends, NEED_PRUNE
+                status = NEED_PRUNE
+                break
             used = state[ARENA_USED]
             if n_words >= ent_hash.shape[0] or used + length > arena.shape[0]:
-                return i, n_ids, n_ends, NEED_SPACE
+                status = NEED_SPACE
+                break
             e = n_words
             slots[s] = e
             ent_hash[e] = h
@@ -162,13 +176,16 @@ def scan(buf, pos, final, slots, ent_hash, ent_off, ent_len, counts, arena, stat
             counts[e] += 1
         out_ids[n_ids] = e
         n_ids += 1
-        state[N_TOKENS] += 1
-        state[SENT_LEN] += 1
-        if state[SENT_LEN] >= max_sentence_length:
-            out_ends[n_ends] = state[N_TOKENS]
+        n_tokens += 1
+        sent_len += 1
+        if sent_len >= max_sentence_length:
+            out_ends[n_ends] = n_tokens
             n_ends += 1
-            state[SENT_LEN] = 0
+            sent_len = 0
         i = j
+    state[N_TOKENS] = n_tokens
+    state[SENT_LEN] = sent_len
+    return i, n_ids, n_ends, status
 
 
 @njit(cache=True, nogil=True)

@@ -389,3 +389,13 @@ def test_random_corpora_match_reference(files, min_count, max_sentence_length, b
 def test_random_corpora_with_pruning_match_reference(files, min_count, max_sentence_length,
                                                      block_bytes, max_vocab_size):
     _check_random(files, min_count, max_sentence_length, block_bytes, max_vocab_size)
+
+
+def test_has_whitespace_agrees_with_the_tokenizers_separators():
+    from fastw2v import wordtable as wt
+
+    for byte in range(256):
+        data = b"x" * 1000 + bytes([byte]) + b"y" * 1000
+        assert wt.has_whitespace(data) == bool(wt.WHITESPACE[byte]), byte
+    assert not wt.has_whitespace(b"")
+    assert not wt.has_whitespace("caf\u00e9\u00a0\u2003na\u00efve".encode())  # no-break / em spaces
