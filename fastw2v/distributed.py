@@ -62,7 +62,7 @@ import numpy as np
 from . import kernels
 from .errors import FastW2VError
 from .progress import Display, elapsed, format_rate
-from .sampling import keep_probabilities, learning_rate, noise_table, sigmoid_table
+from .sampling import keep_probabilities, learning_rate, sigmoid_table
 from .shards import Shard, ShardData, file_sizes, merge_counts, plan_shards
 from .output_layers import kernel_tables, output_rows
 from .model import TrainOptions, TrainStats, Word2VecModel, aligned_zeros, initial_vectors
@@ -174,8 +174,6 @@ class ShardTrainer:
         counts = np.asarray(counts, dtype=np.int64)
         n = len(counts)
         self.keep = keep_probabilities(counts, opts.sample)
-        self.table = (noise_table(counts, opts.ns_exponent) if opts.loss != "hs"
-                      else np.zeros(1, dtype=np.uint64))
         self.outputs = kernel_tables(opts.loss, counts, opts.ns_exponent, opts.negative)
         self.sig = sigmoid_table()
         self.syn0, self.syn1 = initial_vectors(n, opts.dim, opts.seed, output_rows(opts.loss, n))
@@ -204,7 +202,7 @@ class ShardTrainer:
         opts, encoded, outputs = self.opts, self.data.encoded, self.outputs
         numba.set_num_threads(min(opts.threads, numba.config.NUMBA_NUM_THREADS))
         kernels.train_epoch(self.syn0, self.syn1, encoded.tokens, encoded.sentence_ends,
-                            self.chunks, lo, hi, self.chunk_done, self.keep, self.table, self.sig,
+                            self.chunks, lo, hi, self.chunk_done, self.keep, outputs.noise, self.sig,
                             opts.rule, opts.window, opts.negative, opts.alpha, opts.min_alpha,
                             self.epoch, opts.epochs, self.seed, opts.threads, self.progress,
                             self.losses, False, self.stop, self.chunk_alphas, outputs.loss,

@@ -7,7 +7,8 @@ Terms: ``syn0`` holds the input vectors (the word vectors users keep), ``syn1``
 the output vectors of negative sampling. As in word2vec.c, skip-gram feeds each
 context word's input vector to the output layer and asks it to tell the centre
 word (label 1) from ``negative`` noise words drawn from count^0.75 / Z (label
-0; ``noise`` is the alias table of :func:`fastw2v.sampling.noise_table`); CBOW feeds the mean of the context vectors.
+0; ``noise`` is the alias table of :func:`fastw2v.sampling.noise_table`); CBOW
+feeds the mean of the context vectors.
 
 Parallelism is Hogwild: the corpus is cut into chunks of whole sentences; worker
 ``t`` takes chunks ``t, t + W, t + 2W, ...`` (W workers), so all workers move

@@ -30,6 +30,7 @@ import numpy as np
 
 from .errors import FastW2VError
 from .huffman import build_huffman
+from .sampling import noise_table
 
 LOSSES = ("ns", "nce", "hs")
 EXPORTS = ("in", "out", "in+out")
@@ -61,12 +62,14 @@ def nce_log_kq(counts: np.ndarray, exponent: float, negative: int) -> np.ndarray
 class KernelTables:
     """The loss-specific arrays the kernel takes (dummies of one element when unused).
 
-    ``loss``: NS, NCE or HS. ``log_kq``: float32 per word (NCE). ``codes``,
+    ``loss``: NS, NCE or HS. ``noise``: the noise words' alias table
+    (:func:`fastw2v.sampling.noise_table`; NS and NCE). ``log_kq``: float32 per word (NCE). ``codes``,
     ``points``, ``lengths``: the Huffman paths (HS). The NCE biases live on the
     model (they are trained); the kernel gets a one-element dummy otherwise.
     """
 
     loss: int
+    noise: np.ndarray
     log_kq: np.ndarray
     codes: np.ndarray
     points: np.ndarray
@@ -80,6 +83,9 @@ class KernelTables:
 
 def kernel_tables(loss: str, counts: np.ndarray, exponent: float, negative: int) -> KernelTables:
     """Build what the kernel needs for ``loss`` from the vocabulary counts."""
+    noise = np.zeros(1, dtype=np.uint64)  # hs draws no noise words
+    if loss != "hs":
+        noise = noise_table(counts, exponent)
     log_kq = np.zeros(1, dtype=np.float32)
     codes = np.zeros((1, 1), dtype=np.uint8)
     points = np.zeros((1, 1), dtype=np.int32)
@@ -89,7 +95,7 @@ def kernel_tables(loss: str, counts: np.ndarray, exponent: float, negative: int)
     elif loss == "hs":
         tree = build_huffman(counts)
         codes, points, lengths = tree.codes, tree.points, tree.lengths
-    return KernelTables(LOSS_IDS[loss], log_kq, codes, points, lengths)
+    return KernelTables(LOSS_IDS[loss], noise, log_kq, codes, points, lengths)
 
 
 # ---------------------------------------------------------------- export

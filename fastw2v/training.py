@@ -29,7 +29,7 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from .model import TrainOptions, TrainState, TrainStats, Word2VecModel, initial_vectors
 from .output_layers import kernel_tables, output_rows
 from .progress import Display, TrainingLog, elapsed, format_rate
-from .sampling import keep_probabilities, learning_rate, noise_table, sigmoid_table
+from .sampling import keep_probabilities, learning_rate, sigmoid_table
 from .vectors import check_output_path
 from .vocab import Vocabulary
 
@@ -221,9 +221,6 @@ def run_epochs(model: Word2VecModel, encoded: EncodedCorpus, control: RunControl
     """
     opts, stats, display = model.options, model.stats, control.display
     keep = keep_probabilities(model.vocab.counts, opts.sample)
-    # The noise words' alias table for ns and nce (hs draws nothing), and what nce and hs add.
-    table = (noise_table(model.vocab.counts, opts.ns_exponent) if opts.loss != "hs"
-             else np.zeros(1, dtype=np.uint64))
     outputs = kernel_tables(opts.loss, model.vocab.counts, opts.ns_exponent, opts.negative)
     bias = model.biases if model.biases is not None else np.zeros(1, dtype=np.float32)
     sig = sigmoid_table()
@@ -243,7 +240,7 @@ def run_epochs(model: Word2VecModel, encoded: EncodedCorpus, control: RunControl
 
     def kernel(lo, hi):
         kernels.train_epoch(model.syn0, model.syn1, encoded.tokens, encoded.sentence_ends,
-                            chunks, lo, hi, state.chunk_done, keep, table, sig, opts.rule,
+                            chunks, lo, hi, state.chunk_done, keep, outputs.noise, sig, opts.rule,
                             opts.window, opts.negative, opts.alpha, opts.min_alpha, state.epoch,
                             opts.epochs, opts.seed, opts.threads, progress, losses,
                             control.report_loss, stop, chunk_alphas, outputs.loss, bias,
