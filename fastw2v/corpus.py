@@ -29,7 +29,7 @@ import numpy as np
 from .errors import FastW2VError
 
 BLOCK_BYTES = 4 << 20
-_OPENERS = {
+OPENERS = {  # decompressors by file suffix (lower case)
     ".gz": lambda raw: gzip.GzipFile(fileobj=raw),
     ".bz2": bz2.BZ2File,
     ".xz": lzma.LZMAFile,
@@ -60,7 +60,7 @@ def check_corpus_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
 
 def _read_file(path: Path, done_before: int, block_bytes: int) -> Iterator[Block]:
     with open(path, "rb") as raw:
-        opener = _OPENERS.get(path.suffix.lower())
+        opener = OPENERS.get(path.suffix.lower())
         stream = opener(raw) if opener else raw
         data = stream.read(block_bytes)
         while True:
@@ -143,7 +143,7 @@ class Corpus:
             self.files = check_corpus_files(source)
             self.sentences = None
             self.total_bytes = sum(f.stat().st_size for f in self.files)
-            self.compressed = any(f.suffix.lower() in _OPENERS for f in self.files)
+            self.compressed = any(f.suffix.lower() in OPENERS for f in self.files)
         elif not source:
             raise FastW2VError("no corpus given")
         else:

@@ -28,8 +28,6 @@ differ.
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import lzma
 import os
 import re
@@ -40,21 +38,17 @@ from pathlib import Path
 
 import numpy as np
 
-from .corpus import BLOCK_BYTES, Block, EncodedCorpus, check_corpus_files
+from .corpus import BLOCK_BYTES, OPENERS, Block, EncodedCorpus, check_corpus_files
 from .encode import (ScanResult, _frozen_remap, build_vocabulary, encode_corpus, frozen_table,
                      scan_corpus)
 from .errors import FastW2VError
 from .vocab import Vocabulary
+from .wordtable import SEPARATORS
 
 STRIPE_BYTES = 1 << 20  # stripes of a compressed file split across shards
 LINE_WINDOW = 1 << 20  # a boundary moves to a line start at most this far, else to a token boundary
 BALANCE = 1.25  # whole files per shard when the largest shard is at most this times the mean
-_OPENERS = {
-    ".gz": lambda raw: gzip.GzipFile(fileobj=raw),
-    ".bz2": bz2.BZ2File,
-    ".xz": lzma.LZMAFile,
-}
-_WHITESPACE = re.compile(rb"[ \t\n\v\f\r]")
+_WHITESPACE = re.compile(b"[" + re.escape(SEPARATORS) + b"]")
 
 
 @dataclass(frozen=True)
@@ -74,7 +68,7 @@ class Part:
 
     @property
     def compressed(self) -> bool:
-        return Path(self.path).suffix.lower() in _OPENERS
+        return Path(self.path).suffix.lower() in OPENERS
 
 
 @dataclass(frozen=True)
@@ -128,7 +122,7 @@ def plan_shards(files: list[tuple[str, int]], n: int, stripe_bytes: int = STRIPE
         if n == 1:
             shards[0].append(Part(path, size=size))
             continue
-        compressed = Path(path).suffix.lower() in _OPENERS
+        compressed = Path(path).suffix.lower() in OPENERS
         stripe = stripe_bytes if compressed else max(-(-size // n), 1)
         for k in range(n):
             shards[k].append(Part(path, stripe, (k + i) % n if compressed else k, n, size))
@@ -147,7 +141,7 @@ class _Stream:
     def __init__(self, path: str, read_bytes: int = STRIPE_BYTES):
         self.path = path
         self.raw = open(path, "rb")
-        opener = _OPENERS.get(Path(path).suffix.lower())
+        opener = OPENERS.get(Path(path).suffix.lower())
         self.f = opener(self.raw) if opener else self.raw
         self.seekable = opener is None
         self.read_bytes = read_bytes

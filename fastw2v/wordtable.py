@@ -40,15 +40,18 @@ _FNV_OFFSET = np.uint64(14695981039346656037)
 _FNV_PRIME = np.uint64(1099511628211)
 
 
+SEPARATORS = b" \t\n\v\f\r"  # ASCII whitespace: what ends a token
+
+
 def _whitespace_table() -> np.ndarray:
     table = np.zeros(256, dtype=np.bool_)
-    for byte in b" \t\n\v\f\r":
+    for byte in SEPARATORS:
         table[byte] = True
     return table
 
 
 WHITESPACE = _whitespace_table()
-_WHITESPACE_BYTES = tuple(bytes([b]) for b in b" \n\t\r\v\f")
+_WHITESPACE_BYTES = tuple(bytes([b]) for b in SEPARATORS)
 
 
 def has_whitespace(data: bytes) -> bool:
