@@ -32,13 +32,13 @@ import resource
 import shlex
 import shutil
 import sys
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import REPO_DIR, RESULTS_DIR
 from .machine import load_average, machine_facts
 from .measure import log_tail, run_measured
-from .tools import RUNNERS
+from .tools import Gensim, Settings
 
 SCHEMA = 1
 LINE_FLOATS = 16  # fastw2v pads every vector row to whole 64-byte lines (fastw2v.prefetch)
@@ -162,14 +162,11 @@ class MemoryBench:
                  "--dim", str(o.dim), "--min-count", str(o.min_count), "--seed", str(o.seed), "-q"]
                 + (["--cache-dir", str(cache)] if cache is not None else ["--no-cache"]))
 
-    def train(self, tag: str, label: str, corpus: Path, cache: Path | None, expect: str | None,
-              words: int) -> dict:
-        """One measured ``fastw2v train``; its record. ``expect``: "built" or "reused" (cache)."""
-        vectors = self.out / "vectors" / f"{tag}.txt"
+    def measure(self, tag: str, label: str, corpus: Path, words: int | None, cmd: list[str],
+                vectors: Path) -> dict:
+        """Run ``cmd``, which must write ``vectors``, in its own measured process; its record."""
         vectors.unlink(missing_ok=True)
         log = self.out / "logs" / f"{tag}.log"
-        before = _cache_entries(cache) if cache is not None else {}
-        cmd = self.train_cmd(corpus, vectors, cache)
         parent_peak = _self_peak_mb()
         m = run_measured(cmd, log, env=self.env, cwd=REPO_DIR, timeout=self.opts.timeout,
                          sample_memory=True)
@@ -179,52 +176,48 @@ class MemoryBench:
                "peak_rss_mb": round(m.max_rss_mb, 1), "parent_peak_rss_mb": round(parent_peak, 1),
                **_sampled(m), "returncode": m.returncode, "timed_out": m.timed_out, "command": cmd,
                "log": str(log), "cache": None}
-        vectors.unlink(missing_ok=True)
         if not rec["ok"]:
             rec["error"] = ("timed out" if m.timed_out else f"exit status {m.returncode}"
                             if m.returncode else "wrote no vectors")
             say(f"{label} FAILED: {rec['error']}; last lines of {log}:\n{log_tail(log)}")
-            return rec
-        if cache is not None:
-            rec["cache"] = _cache_status(before, _cache_entries(cache), corpus)
-            status = rec["cache"].get("status")
-            if expect and status != expect:
-                rec["cache_unexpected"] = f"expected the cache to be {expect}, it was {status}"
-                say(f"{label}: {rec['cache_unexpected']}")
-        if rec["peak_rss_mb"] <= rec["parent_peak_rss_mb"] * 1.05:
+        elif rec["peak_rss_mb"] <= rec["parent_peak_rss_mb"] * 1.05:
             rec["floored_by_parent"] = True
             say(f"{label}: peak RSS {rec['peak_rss_mb']} MB is not above the parent's "
                 f"{rec['parent_peak_rss_mb']} MB: the figure may be the parent's")
         return rec
 
+    def train(self, tag: str, label: str, corpus: Path, cache: Path | None, expect: str | None,
+              words: int) -> dict:
+        """One measured ``fastw2v train``; its record. ``expect``: "built" or "reused" (cache)."""
+        vectors = self.out / "vectors" / f"{tag}.txt"
+        before = _cache_entries(cache) if cache is not None else {}
+        rec = self.measure(tag, label, corpus, words, self.train_cmd(corpus, vectors, cache), vectors)
+        vectors.unlink(missing_ok=True)
+        if rec["ok"] and cache is not None:
+            rec["cache"] = _cache_status(before, _cache_entries(cache), corpus)
+            status = rec["cache"].get("status")
+            if expect and status != expect:
+                rec["cache_unexpected"] = f"expected the cache to be {expect}, it was {status}"
+                say(f"{label}: {rec['cache_unexpected']}")
+        return rec
+
     def train_gensim(self) -> dict | None:
         """The reference: gensim's Word2Vec (LineSentence) on the 1x corpus, same settings."""
-        import importlib.util
-
-        if not self.opts.gensim or importlib.util.find_spec("gensim") is None:
+        gensim = Gensim()
+        if not self.opts.gensim or gensim.unavailable():
             return None
         o = self.opts
-        settings = {"model": "sg", "dim": o.dim, "window": 5, "negative": 5, "sample": 1e-3,
-                    "min_count": o.min_count, "epochs": o.epochs, "alpha": 0.025,
-                    "min_alpha": 0.0001 * 0.025, "threads": o.threads, "seed": o.seed}
+        settings = Settings(model="sg", dim=o.dim, min_count=o.min_count, epochs=o.epochs,
+                            threads=o.threads, seed=o.seed).resolved()
         vectors = self.out / "vectors" / "gensim.txt"
-        log = self.out / "logs" / "gensim.log"
-        cmd = [sys.executable, str(RUNNERS / "gensim_runner.py"), "--mode", "iterable", str(self.one),
-               str(vectors), json.dumps(settings), str(self.out / "logs" / "gensim.phases.json")]
-        parent_peak = _self_peak_mb()
-        m = run_measured(cmd, log, env=self.env, cwd=REPO_DIR, timeout=o.timeout, sample_memory=True)
-        rec = {"tag": "gensim", "run": "reference: gensim, 1x (LineSentence, its own vocabulary)",
-               "corpus": str(self.one), "in_vocab_words": self.vocab["in_vocab_words"],
-               "ok": m.ok and vectors.exists(), "wall_s": round(m.wall_s, 3),
-               "peak_rss_mb": round(m.max_rss_mb, 1), "parent_peak_rss_mb": round(parent_peak, 1),
-               **_sampled(m), "returncode": m.returncode, "timed_out": m.timed_out, "command": cmd,
-               "log": str(log), "cache": None, "settings": settings}
+        cmd = gensim.command(str(self.one), str(vectors), settings,
+                             str(self.out / "logs" / "gensim.phases.json"))
+        rec = self.measure("gensim", "reference: gensim, 1x (LineSentence, its own vocabulary)",
+                           self.one, self.vocab["in_vocab_words"], cmd, vectors)
+        rec["settings"] = asdict(settings)
         if rec["ok"]:
             with open(vectors, "rb") as f:  # its vocabulary, from the header: the model's size
                 rec["vocab_size"] = int(f.readline().split()[0])
-        else:
-            rec["error"] = "timed out" if m.timed_out else f"exit status {m.returncode}"
-            say(f"gensim FAILED: {rec['error']}; last lines of {log}:\n{log_tail(log)}")
         vectors.unlink(missing_ok=True)
         return rec
 
