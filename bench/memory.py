@@ -29,7 +29,6 @@ import datetime as _dt
 import json
 import os
 import resource
-import shlex
 import shutil
 import sys
 from dataclasses import asdict, dataclass, field
@@ -38,6 +37,7 @@ from pathlib import Path
 from . import REPO_DIR, RESULTS_DIR
 from .machine import load_average, machine_facts
 from .measure import log_tail, run_measured
+from .report import command_line, save_to_results_dir
 from .tools import Gensim, Settings
 
 SCHEMA = 1
@@ -476,7 +476,7 @@ def summary_sentence(result: dict) -> str:
 
 def markdown(result: dict) -> str:
     c, s, m, v = result["corpus"], result["settings"], result["machine"], result["vocabulary"]
-    cmd = " ".join(shlex.quote(x) for x in result["command"]) if result["command"] else "(called from Python)"
+    cmd = command_line(result)
     n = s["factor"]
     lines = [f"# fastw2v peak memory against corpus size: {c['name']}, {result['date'][:10]}", ""]
     if result.get("note"):
@@ -549,14 +549,7 @@ def write_reports(result: dict, out: Path, save_results: bool) -> list[Path]:
     paths[0].write_text(json.dumps(result, indent=1) + "\n")
     paths[1].write_text(markdown(result))
     if save_results:
-        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-        stem = f"{result['date'][:10]}_{result['corpus']['name']}_memory"
-        if any((RESULTS_DIR / f"{stem}{ext}").exists() for ext in (".md", ".json")):
-            stem += "_" + result["date"][11:16].replace(":", "")
-        for p in list(paths[:2]):
-            dest = RESULTS_DIR / f"{stem}{p.suffix}"
-            shutil.copyfile(p, dest)
-            paths.append(dest)
+        paths += save_to_results_dir(result, paths, RESULTS_DIR)
     return paths
 
 

@@ -38,7 +38,7 @@ def _q(tool: dict, *keys):
     return q
 
 
-def _command_line(result: dict) -> str:
+def command_line(result: dict) -> str:
     cmd = result.get("command") or []
     return " ".join(shlex.quote(c) for c in cmd) if cmd else "(called from Python)"
 
@@ -50,7 +50,7 @@ def _intro(result: dict, title: str) -> list[str]:
     if result.get("note"):
         lines += [f"> {result['note']}", ""]
     lines += [
-        f"Command: `{_command_line(result)}`",
+        f"Command: `{command_line(result)}`",
         "",
         f"- Corpus: `{c['source']}`, prepared once into one plain-text file every tool reads: "
         f"{c['tokens']:,} tokens, {c['distinct']:,} distinct words, {c['lines']:,} lines of at most "
@@ -319,11 +319,17 @@ def write_scaling_report(result: dict, out: Path) -> list[Path]:
 
 
 def save_to_results_dir(result: dict, paths: list[Path], results_dir: Path) -> list[Path]:
-    """Copy the Markdown and JSON reports to ``results_dir/YYYY-MM-DD_<corpus>_<model>[_scaling]``."""
+    """Copy the Markdown and JSON reports to ``results_dir``.
+
+    Named ``YYYY-MM-DD_<corpus>_<model>[_scaling]``, or ``YYYY-MM-DD_<corpus>_memory``;
+    ``_HHMM`` is appended when that name is taken.
+    """
     results_dir.mkdir(parents=True, exist_ok=True)
-    stem = f"{result['date'][:10]}_{result['corpus']['name']}_{result['settings']['model']}"
-    if result["kind"] == "scaling":
-        stem += "_scaling"
+    stem = f"{result['date'][:10]}_{result['corpus']['name']}"
+    if result["kind"] == "memory":
+        stem += "_memory"
+    else:
+        stem += f"_{result['settings']['model']}" + ("_scaling" if result["kind"] == "scaling" else "")
     if any((results_dir / f"{stem}{ext}").exists() for ext in (".md", ".json")):
         stem += "_" + result["date"][11:16].replace(":", "")
     saved = []
