@@ -41,7 +41,7 @@ from .report import command_line, save_to_results_dir
 from .tools import Gensim, Settings
 
 SCHEMA = 1
-LINE_FLOATS = 16  # fastw2v pads every vector row to whole 64-byte lines (fastw2v.prefetch)
+LINE_FLOATS = 16  # fastw2v pads every vector row to whole 64-byte lines (fastw2v.engine.intrinsics)
 MB = 1024 * 1024
 
 
@@ -96,9 +96,9 @@ def _helper_prepare(a: dict) -> dict:
 
 def _helper_count_vocab(a: dict) -> dict:
     """Count the corpus with fastw2v's own tokenizer and save the vocabulary."""
-    from fastw2v.corpus import Corpus
-    from fastw2v.encode import build_vocabulary, scan_corpus
-    from fastw2v.vocab import Vocabulary
+    from fastw2v.text.corpus import Corpus
+    from fastw2v.text.encode import build_vocabulary, scan_corpus
+    from fastw2v.text.vocab import Vocabulary
 
     with open(os.devnull, "wb") as ids, open(os.devnull, "wb") as ends:  # counts only
         scan = scan_corpus(Corpus([a["corpus"]]), max_sentence_length=a["max_sentence_length"],
@@ -321,7 +321,7 @@ class MemoryBench:
                           "tokens": c["tokens"] * o.factor, "lines": c["lines"] * o.factor},
             "vocabulary": {"path": str(self.vocab_path), "size": self.vocab["vocab_size"],
                            "in_vocab_words_1x": self.vocab["in_vocab_words"],
-                           "counted_by": "fastw2v.encode.scan_corpus + build_vocabulary on the 1x corpus"},
+                           "counted_by": "fastw2v.text.encode.scan_corpus + build_vocabulary on the 1x corpus"},
             "model_mb": round(model_mb(self.vocab["vocab_size"], o.dim), 1),
             "model_definition": "2 x V x padded dim x 4 bytes: syn0 and syn1, rows padded to multiples "
                                 "of 16 floats",

@@ -7,12 +7,13 @@
 """
 
 from .errors import FastW2VError
-# (no top-level ``evaluate``: it would hide the module ``fastw2v.evaluate``)
-from .evaluate import evaluate_analogies, evaluate_word_pairs
-from .query import WordVectors, analogy, load_vectors, most_similar
-from .training import RunControl, TrainOptions, Word2VecModel, resume, train
-from .vectors import load_word2vec, save_word2vec
-from .vocab import Vocabulary
+from .text.vocab import Vocabulary
+from .training.driver import RunControl, TrainOptions, Word2VecModel, resume, train
+
+# (no top-level ``evaluate``: it would hide the module ``fastw2v.vectors.evaluate``)
+from .vectors.evaluate import evaluate_analogies, evaluate_word_pairs
+from .vectors.query import WordVectors, analogy, load_vectors, most_similar
+from .vectors.word2vec_format import load_word2vec, save_word2vec
 
 __all__ = ["FastW2VError", "RunControl", "TrainOptions", "Vocabulary", "Word2VecModel", "WordVectors", "analogy",
            "evaluate_analogies", "evaluate_word_pairs", "load_vectors", "load_word2vec",

@@ -123,13 +123,15 @@ def train(
     Ctrl-C (or SIGTERM) stops within seconds and writes a checkpoint; continue
     with --resume CHECKPOINT.
     """
-    from .output_layers import biases_path, check_export, save_output_vectors
-    from .progress import TrainingLog
-    from .training import RunControl, resume as resume_run, train as train_model
-    from .vectors import check_output_path
+    from .files import check_output_path
+    from .training.driver import RunControl
+    from .training.driver import resume as resume_run
+    from .training.driver import train as train_model
+    from .training.export import biases_path, check_export, save_output_vectors
+    from .training.log import TrainingLog
 
     if resume is not None:
-        from .checkpoint import read_info
+        from .training.checkpoint import read_info
 
         fixed = [p for p in _TRAINING_OPTIONS if ctx.get_parameter_source(p).name != "DEFAULT"]
         if fixed:
@@ -192,7 +194,7 @@ def train(
         if resume is not None:
             trained = resume_run(resume, cache_dir=cache, control=control, progress=not quiet)
         elif dask is not None:
-            from .distributed import SYNC_WORDS, train_distributed
+            from .training.distributed import SYNC_WORDS, train_distributed
 
             trained = train_distributed(
                 [str(p) for p in corpus], dask, vocab=read_vocab, save_vocab=save_vocab,
@@ -215,7 +217,7 @@ def train(
         if control.log is not None:
             control.log.close()
     if classes:
-        from .classes import kmeans_classes, save_classes
+        from .vectors.classes import kmeans_classes, save_classes
 
         if classes > len(trained.words):
             raise FastW2VError(f"--classes {classes} is more than the {len(trained.words)} words trained")
@@ -247,7 +249,7 @@ def _check_dask_options(ctx: typer.Context) -> None:
 
 def _loss_option(loss: str, hs: Optional[int]) -> str:
     """--loss, with word2vec.c's --hs 1 as an alias for --loss hs."""
-    from .output_layers import LOSSES
+    from .engine.losses import LOSSES
 
     if hs is not None:
         if hs not in (0, 1):
@@ -263,10 +265,16 @@ def _loss_option(loss: str, hs: Optional[int]) -> str:
 
 def _epoch_scorer(analogies: Optional[Path], similarity: Optional[List[Path]], quiet: bool):
     """An ``on_epoch`` callback adding evaluation scores to each epoch's log record."""
-    from .evaluate import DEFAULT_ANALOGIES, DEFAULT_SIMILARITY, default_data_file, evaluate
-    from .evaluate import read_analogies, read_word_pairs
     from .progress import Display
-    from .query import WordVectors
+    from .vectors.evaluate import (
+        DEFAULT_ANALOGIES,
+        DEFAULT_SIMILARITY,
+        default_data_file,
+        evaluate,
+        read_analogies,
+        read_word_pairs,
+    )
+    from .vectors.query import WordVectors
 
     if analogies is None and not similarity:
         analogies = default_data_file(DEFAULT_ANALOGIES)
@@ -309,7 +317,7 @@ def eval_command(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
 ) -> None:
     """Judge VECTORS: analogy accuracy and word-pair similarity correlations."""
-    from .evaluate import evaluate
+    from .vectors.evaluate import evaluate
 
     _check_counts(limit=limit, restrict_vocab=restrict_vocab)
     report = evaluate(str(vectors), analogies, similarity, restrict_vocab=restrict_vocab,
@@ -330,7 +338,7 @@ def similar(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Nearest neighbours of WORDS (minus --negative words) by cosine similarity."""
-    from .query import load_vectors
+    from .vectors.query import load_vectors
 
     _check_counts(limit=limit, restrict_vocab=restrict_vocab)
     wv = load_vectors(vectors, limit=limit)
@@ -352,7 +360,7 @@ def analogy(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """A is to B as C is to ?  (e.g. man king woman -> queen)"""
-    from .query import check_method, load_vectors
+    from .vectors.query import check_method, load_vectors
 
     method = check_method(method)
     _check_counts(limit=limit, restrict_vocab=restrict_vocab)
@@ -380,9 +388,9 @@ def phrases(
 
     Score of a pair: (count(a b) - min_count) / count(a) / count(b) * total_words.
     """
-    from .corpus import Corpus
-    from .phrases import phrase_corpus
     from .progress import Display, format_rate
+    from .text.corpus import Corpus
+    from .text.phrases import phrase_corpus
 
     display = Display(not quiet)
     summaries = phrase_corpus(Corpus(corpus), output, passes=passes, threshold=threshold or [100.0],
@@ -407,10 +415,10 @@ def classes(
     """Cluster the words of VECTORS into K classes (spherical k-means, as word2vec.c -classes)."""
     import time
 
-    from .classes import kmeans_classes, save_classes
+    from .files import check_output_path
     from .progress import Display
-    from .query import load_vectors
-    from .vectors import check_output_path
+    from .vectors.classes import kmeans_classes, save_classes
+    from .vectors.query import load_vectors
 
     _check_counts(limit=limit)
     check_output_path(output)
@@ -429,7 +437,7 @@ def plot_command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary."),
 ) -> None:
     """Draw loss per word and evaluation scores per epoch from a training LOG."""
-    from .plots import check_figure_path, plot_training_log
+    from .pictures.plots import check_figure_path, plot_training_log
     from .progress import Display
 
     check_figure_path(output)
@@ -462,10 +470,16 @@ def map_command(
     """Draw a labelled 2-D map of words of VECTORS (PCA or t-SNE)."""
     import time
 
-    from .plots import DEFAULT_TOP, MAP_MAX_WORDS, check_figure_path, parse_words, plot_word_map
+    from .pictures.plots import (
+        DEFAULT_TOP,
+        MAP_MAX_WORDS,
+        check_figure_path,
+        parse_words,
+        plot_word_map,
+    )
+    from .pictures.projection import check_method
     from .progress import Display
-    from .projection import check_method
-    from .query import load_vectors
+    from .vectors.query import load_vectors
 
     _check_counts(limit=limit, seed=seed)
     method = check_method(method)
@@ -499,9 +513,9 @@ def export_projector_command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary."),
 ) -> None:
     """Write VECTORS as the TensorFlow Embedding Projector's vectors.tsv and metadata.tsv."""
+    from .pictures.projector import check_projector_dir, export_projector
     from .progress import Display
-    from .projector import check_projector_dir, export_projector
-    from .query import load_vectors
+    from .vectors.query import load_vectors
 
     if top is not None and top < 1:
         raise FastW2VError(f"--top must be 1 or more (got {top})")

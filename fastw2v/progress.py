@@ -5,22 +5,24 @@ summary lines; an error hides the bar, so the error is the one line that remains
 
 Training runs in Numba without the GIL in a helper thread; the main thread polls
 the kernels' shared word counters a few times a second and updates the bar, so
-the kernels never call back into Python. :class:`TrainingLog` writes the
-per-epoch JSON-lines log.
+the kernels never call back into Python.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 import time
 from collections.abc import Callable, Iterator
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
-
-from .errors import FastW2VError
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 
 class Display:
@@ -56,31 +58,6 @@ class Display:
     def line(self, text: str) -> None:
         if self.enabled:
             print(text, file=sys.stderr, flush=True)
-
-
-class TrainingLog:
-    """A JSON-lines training log: one object per line, appended and flushed as it comes.
-
-    Records: ``{"event": "start", "options": {...}}`` when a run starts or resumes,
-    then one ``{"event": "epoch", ...}`` per epoch (fields in docs/monitoring.md).
-    """
-
-    def __init__(self, path):
-        self.path = path
-        try:
-            self._file = open(path, "a", encoding="utf-8")
-        except OSError as exc:
-            raise FastW2VError(f"cannot write the log {path}: {exc.strerror or exc}") from None
-
-    def write(self, record: dict) -> None:
-        try:
-            self._file.write(json.dumps(record, allow_nan=False) + "\n")
-            self._file.flush()
-        except OSError as exc:
-            raise FastW2VError(f"cannot write the log {self.path}: {exc.strerror or exc}") from None
-
-    def close(self) -> None:
-        self._file.close()
 
 
 def format_rate(words_per_second: float) -> str:

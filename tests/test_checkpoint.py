@@ -13,16 +13,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import TEXT8, cli_env, fastw2v_script, topic_corpus
 
 import fastw2v
-from conftest import TEXT8, cli_env, fastw2v_script, topic_corpus
 from fastw2v import FastW2VError
-from fastw2v import training
-from fastw2v.cache import TokenCache
-from fastw2v.checkpoint import load_checkpoint, read_info
 from fastw2v.cli import main
-from fastw2v.corpus import Corpus
-from fastw2v.training import RunControl, TrainOptions
+from fastw2v.text.cache import TokenCache
+from fastw2v.text.corpus import Corpus
+from fastw2v.training.checkpoint import load_checkpoint, read_info
+from fastw2v.training.driver import RunControl, TrainOptions
+from fastw2v.training import driver as training
 
 
 def bits(a):
@@ -207,7 +207,7 @@ def test_cache_is_reused_and_invalidated(tmp_path, corpus_file):
 @pytest.mark.parametrize("given_vocab", [False, True])
 def test_cache_encodes_exactly_as_memory_across_windows(tmp_path, given_vocab):
     """The text8 sample (1.7M ids) spans two compaction windows of the cache build."""
-    from fastw2v.encode import vocab_and_corpus
+    from fastw2v.text.encode import vocab_and_corpus
 
     source = Corpus([TEXT8])
     vocab, encoded = vocab_and_corpus(source, min_count=5, max_vocab_size=0, max_sentence_length=10_000)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fastw2v.classes import kmeans_classes, save_classes, word_classes
 from fastw2v.cli import main
 from fastw2v.errors import FastW2VError
-from fastw2v.query import WordVectors
+from fastw2v.vectors.classes import kmeans_classes, save_classes, word_classes
+from fastw2v.vectors.query import WordVectors
 
 
 def _clusters(k=8, per=50, dim=20, noise=0.05, seed=0):

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import cli_env, fastw2v_script, run_cli
 from gensim.models import KeyedVectors
 
-from conftest import cli_env, fastw2v_script, run_cli
 from fastw2v import load_word2vec
 from fastw2v.cli import main
 
@@ -364,6 +364,7 @@ def test_top_level_help():
 
 def test_train_help_mentions_every_option():
     import typer
+
     from fastw2v.cli import app
 
     result = _help("train", "--help")

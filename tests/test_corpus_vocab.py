@@ -16,13 +16,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import (
+    decoded_sentences,
+    ref_byte_counts,
+    ref_encode,
+    ref_sentences,
+    ref_vocab,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import (decoded_sentences, ref_byte_counts, ref_encode, ref_sentences, ref_vocab)
 from fastw2v import FastW2VError, Vocabulary
-from fastw2v.corpus import Corpus
-from fastw2v.encode import vocab_and_corpus
+from fastw2v.text.corpus import Corpus
+from fastw2v.text.encode import vocab_and_corpus
 
 
 def encode(source, *, min_count=1, max_vocab_size=0, max_sentence_length=10_000, vocab=None,
@@ -392,7 +398,7 @@ def test_random_corpora_with_pruning_match_reference(files, min_count, max_sente
 
 
 def test_has_whitespace_agrees_with_the_tokenizers_separators():
-    from fastw2v import wordtable as wt
+    from fastw2v.text import wordtable as wt
 
     for byte in range(256):
         data = b"x" * 1000 + bytes([byte]) + b"y" * 1000

@@ -20,17 +20,29 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import TEXT8, WORDSIM, cli_env
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import TEXT8, WORDSIM, cli_env
 from fastw2v import FastW2VError
-from fastw2v.corpus import Corpus
-from fastw2v.distributed import (SYNC_ROWS, merge_deltas, parse_sync_words, round_bounds,
-                                 sync_rows_at)
-from fastw2v.encode import vocab_and_corpus
-from fastw2v.shards import ShardCorpus, ShardData, file_sizes, merge_counts, part_ranges, plan_shards
-from fastw2v.training import chunk_layout
+from fastw2v.text.corpus import Corpus
+from fastw2v.text.encode import vocab_and_corpus
+from fastw2v.text.shards import (
+    ShardCorpus,
+    ShardData,
+    file_sizes,
+    merge_counts,
+    part_ranges,
+    plan_shards,
+)
+from fastw2v.training.distributed import (
+    SYNC_ROWS,
+    merge_deltas,
+    parse_sync_words,
+    round_bounds,
+    sync_rows_at,
+)
+from fastw2v.training.driver import chunk_layout
 
 WHITESPACE = b" \t\n\v\f\r"
 # WordSim-353 Spearman of 2 workers (3 epochs on the text8 sample) may be at most this
@@ -214,8 +226,8 @@ def client():
 def test_quality_close_to_single_process(client):
     """2 workers x 1 thread against one process with 2 threads, 3 epochs on the text8 sample."""
     import fastw2v
-    from fastw2v.distributed import train_distributed
-    from fastw2v.evaluate import evaluate_word_pairs
+    from fastw2v.training.distributed import train_distributed
+    from fastw2v.vectors.evaluate import evaluate_word_pairs
 
     model = train_distributed(str(TEXT8), client, epochs=3)
     single = fastw2v.train(str(TEXT8), epochs=3, threads=2)
@@ -235,7 +247,7 @@ def test_quality_close_to_single_process(client):
 
 
 def test_missing_corpus_on_the_workers(client, tmp_path):
-    from fastw2v.distributed import train_distributed
+    from fastw2v.training.distributed import train_distributed
 
     with pytest.raises(FastW2VError, match="corpus file not found"):
         train_distributed(str(tmp_path / "absent.txt"), client, epochs=1)
@@ -244,8 +256,8 @@ def test_missing_corpus_on_the_workers(client, tmp_path):
 def test_lost_worker_is_replaced_and_training_finishes():
     """A worker killed mid-run: its shard moves to a live worker, the run completes."""
     distributed = pytest.importorskip("distributed")
-    from fastw2v.distributed import train_distributed
-    from fastw2v.evaluate import evaluate_word_pairs
+    from fastw2v.training.distributed import train_distributed
+    from fastw2v.vectors.evaluate import evaluate_word_pairs
 
     def kill_one(epoch, rnd, c):
         if (epoch, rnd) == (0, 2):

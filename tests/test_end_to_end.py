@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import TEXT8, WORDSIM
 from gensim.models import KeyedVectors
 
 import fastw2v
-from conftest import TEXT8, WORDSIM
 
 EPOCHS = 4  # 5 epochs of skip-gram reach WordSim-353 rho ~0.46 (gensim ~0.43); 4 lose little
 

@@ -27,18 +27,25 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import (
+    decoded_sentences,
+    ref_byte_counts,
+    ref_encode,
+    ref_sentences,
+    ref_vocab,
+    run_cli,
+)
 from gensim.models import KeyedVectors
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import fastw2v.vectors as vectors_module
-from conftest import decoded_sentences, ref_byte_counts, ref_encode, ref_sentences, ref_vocab, run_cli
+import fastw2v.files as files_module
 from fastw2v import FastW2VError
-from fastw2v.cache import TokenCache
-from fastw2v.checkpoint import load_checkpoint, save_checkpoint
 from fastw2v.cli import main
-from fastw2v.corpus import Corpus
-from fastw2v.encode import vocab_and_corpus
+from fastw2v.text.cache import TokenCache
+from fastw2v.text.corpus import Corpus
+from fastw2v.text.encode import vocab_and_corpus
+from fastw2v.training.checkpoint import load_checkpoint, save_checkpoint
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 CACHE = ".fastw2v-cache"
@@ -370,7 +377,7 @@ class _FaultyFile:
 
 
 class FullDisk:
-    """Faults injected into ``fastw2v.vectors.atomic_write`` for one target file name.
+    """Faults injected into ``fastw2v.files.atomic_write`` for one target file name.
 
     ``where``: "create" (making the temporary file fails), "write" (writes fail
     after ``budget`` bytes), "fsync" or "replace". Other files written meanwhile
@@ -387,8 +394,8 @@ class FullDisk:
         fake_tempfile = types.ModuleType("tempfile")
         fake_tempfile.__dict__.update(tempfile.__dict__)
         fake_tempfile.mkstemp = self._mkstemp
-        monkeypatch.setattr(vectors_module, "os", fake_os)
-        monkeypatch.setattr(vectors_module, "tempfile", fake_tempfile)
+        monkeypatch.setattr(files_module, "os", fake_os)
+        monkeypatch.setattr(files_module, "tempfile", fake_tempfile)
 
     def _ours(self, tmp_name) -> bool:
         return tmp_name is not None and re.fullmatch(
@@ -476,7 +483,7 @@ def test_disk_full_writing_vectors_with_cache(tmp_path, capsys, monkeypatch):
 
 def test_disk_full_writing_the_token_cache(tmp_path, capsys, monkeypatch):
     """ENOSPC while the cache streams the token ids: one line, no partial cache entry."""
-    import fastw2v.encode as encode_module
+    import fastw2v.text.encode as encode_module
 
     corpus = many_words_corpus(tmp_path / "c.txt")
     out = tmp_path / "vec.txt"
@@ -511,7 +518,7 @@ def test_disk_full_writing_the_cache_vocabulary(tmp_path, capsys, monkeypatch):
 def test_output_directory_turns_read_only(tmp_path, capsys, monkeypatch):
     """The directory is made read-only after the start-up checks, before the write.
     Root may write there all the same, so for root ``os.access`` says no as well."""
-    from fastw2v.model import Word2VecModel
+    from fastw2v.training.model import Word2VecModel
 
     corpus = many_words_corpus(tmp_path / "c.txt")
     outdir = tmp_path / "out"
@@ -559,7 +566,7 @@ def test_output_directory_refuses_new_files(tmp_path, capsys, monkeypatch, error
 @pytest.fixture(scope="module")
 def small_model():
     import fastw2v
-    from fastw2v.model import TrainState
+    from fastw2v.training.model import TrainState
 
     model = fastw2v.train([s.split() for s in TEXT.decode().splitlines()], min_count=1, dim=8, epochs=1,
                           threads=1)

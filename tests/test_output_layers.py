@@ -13,19 +13,26 @@ import math
 
 import numpy as np
 import pytest
+from conftest import TEXT8, WORDSIM, run_cli, topic_corpus
 from gensim.models import KeyedVectors
 
 import fastw2v
-from conftest import TEXT8, WORDSIM, run_cli, topic_corpus
-from fastw2v import FastW2VError, kernels
-from fastw2v.checkpoint import load_checkpoint, save_checkpoint
+from fastw2v import FastW2VError
 from fastw2v.cli import main
-from fastw2v.evaluate import evaluate_word_pairs
-from fastw2v.huffman import build_huffman, path_probabilities
-from fastw2v.output_layers import biases_path, nce_log_kq
-from fastw2v.sampling import MAX_EXP, SIGMOID_TABLE_SIZE, noise_table, sigmoid_table
-from fastw2v.model import TrainState
-from fastw2v.training import RunControl
+from fastw2v.engine import kernels
+from fastw2v.engine.huffman import build_huffman, path_probabilities
+from fastw2v.engine.losses import nce_log_kq
+from fastw2v.engine.sampling import (
+    MAX_EXP,
+    SIGMOID_TABLE_SIZE,
+    noise_table,
+    sigmoid_table,
+)
+from fastw2v.training.checkpoint import load_checkpoint, save_checkpoint
+from fastw2v.training.driver import RunControl
+from fastw2v.training.export import biases_path
+from fastw2v.training.model import TrainState
+from fastw2v.vectors.evaluate import evaluate_word_pairs
 
 
 # ---------------------------------------------------------------- the losses, stated plainly
@@ -301,7 +308,7 @@ def test_model_matrices_reproducibility_and_checkpoint(tmp_path, loss):
 
 @pytest.mark.parametrize("loss", ["nce", "hs"])
 def test_resume_mid_epoch_is_bit_identical(tmp_path, monkeypatch, loss):
-    from fastw2v import training
+    from fastw2v.training import driver as training
 
     sentences, _ = topic_corpus(n_sentences=6000)
     corpus = tmp_path / "topics.txt"

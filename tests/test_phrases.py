@@ -9,11 +9,11 @@ from collections import Counter
 
 import numpy as np
 import pytest
-
 from conftest import TEXT8
+
 from fastw2v.cli import main
 from fastw2v.errors import FastW2VError
-from fastw2v.phrases import find_phrases, phrase_corpus, phrase_score
+from fastw2v.text.phrases import find_phrases, phrase_corpus, phrase_score
 
 # "new york" and "big apple" are collocations; the filler words f0..f9 pair with
 # many partners, and "new" and "york" also occur apart.

@@ -17,12 +17,26 @@ import pytest
 
 from fastw2v import FastW2VError, save_word2vec
 from fastw2v.cli import main
-from fastw2v.plots import (CURVES_DPI, CURVES_SIZE, MAP_DPI, MAP_SIZE, draw_training_log,
-                           parse_words, read_training_log, word_map)
-from fastw2v.projection import (_kl_gradient, check_method, conditional_probabilities, pca,
-                                squared_distances, tsne)
-from fastw2v.projector import export_projector
-from fastw2v.query import WordVectors
+from fastw2v.pictures.plots import (
+    CURVES_DPI,
+    CURVES_SIZE,
+    MAP_DPI,
+    MAP_SIZE,
+    draw_training_log,
+    parse_words,
+    read_training_log,
+    word_map,
+)
+from fastw2v.pictures.projection import (
+    _kl_gradient,
+    check_method,
+    conditional_probabilities,
+    pca,
+    squared_distances,
+    tsne,
+)
+from fastw2v.pictures.projector import export_projector
+from fastw2v.vectors.query import WordVectors
 
 
 def png_size(path: Path) -> tuple[int, int]:

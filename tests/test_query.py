@@ -12,8 +12,14 @@ from gensim.models import KeyedVectors
 
 from fastw2v.cli import main
 from fastw2v.errors import FastW2VError
-from fastw2v.query import WordVectors, analogy, as_word_vectors, load_vectors, most_similar
-from fastw2v.vectors import load_word2vec, save_word2vec
+from fastw2v.vectors.query import (
+    WordVectors,
+    analogy,
+    as_word_vectors,
+    load_vectors,
+    most_similar,
+)
+from fastw2v.vectors.word2vec_format import load_word2vec, save_word2vec
 
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated `init_sims`:DeprecationWarning")
 

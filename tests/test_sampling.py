@@ -7,13 +7,23 @@ import math
 
 import numpy as np
 import pytest
+from numba import njit
 from scipy import stats
 
-from numba import njit
-
-from fastw2v.sampling import (MAX_EXP, SIGMOID_TABLE_SIZE, draw_noise, keep_probabilities,
-                              learning_rate, next_random, noise_probabilities, noise_table,
-                              random_below, seed_state, sigmoid, sigmoid_table)
+from fastw2v.engine.sampling import (
+    MAX_EXP,
+    SIGMOID_TABLE_SIZE,
+    draw_noise,
+    keep_probabilities,
+    learning_rate,
+    next_random,
+    noise_probabilities,
+    noise_table,
+    random_below,
+    seed_state,
+    sigmoid,
+    sigmoid_table,
+)
 
 
 # ---------------------------------------------------------------- subsampling

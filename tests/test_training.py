@@ -7,14 +7,14 @@ import re
 
 import numpy as np
 import pytest
+from conftest import group_purity, topic_corpus
 
 import fastw2v
-from conftest import group_purity, topic_corpus
 from fastw2v import FastW2VError, TrainOptions, Vocabulary, load_word2vec
-from fastw2v.corpus import Corpus
-from fastw2v.encode import vocab_and_corpus
-from fastw2v.sampling import learning_rate
-from fastw2v.training import chunk_layout
+from fastw2v.engine.sampling import learning_rate
+from fastw2v.text.corpus import Corpus
+from fastw2v.text.encode import vocab_and_corpus
+from fastw2v.training.driver import chunk_layout
 
 
 def bits(a):

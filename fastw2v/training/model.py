@@ -4,7 +4,7 @@
 one) and validates them; :class:`Word2VecModel` holds the vocabulary, the input
 vectors (the word vectors users keep) and the output layer (see
 docs/output-layers.md); :class:`TrainState` is the position of a run, which
-with the model makes a checkpoint (:mod:`fastw2v.checkpoint`).
+with the model makes a checkpoint (:mod:`fastw2v.training.checkpoint`).
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from . import kernels
-from .errors import FastW2VError
-from .output_layers import LOSSES, exported_vectors
-from .prefetch import LINE_FLOATS
-from .vectors import save_word2vec
-from .vocab import Vocabulary
+from ..engine import kernels
+from ..engine.intrinsics import LINE_FLOATS
+from ..engine.losses import LOSSES
+from ..errors import FastW2VError
+from ..text.vocab import Vocabulary
+from ..vectors.word2vec_format import save_word2vec
+from .export import exported_vectors
 
 MODELS = ("sg", "cbow")
 BATCHING = ("shared-negatives", "none")
@@ -113,7 +114,7 @@ class Word2VecModel:
     What ``syn1`` holds depends on ``options.loss`` (docs/output-layers.md): for
     ns and nce one output vector per word (V rows), for hs the V - 1 inner nodes
     of the Huffman tree (also named ``inner_node_vectors``; row i is inner node i,
-    the root is V - 2; see :mod:`fastw2v.huffman`). ``biases``: NCE's trained
+    the root is V - 2; see :mod:`fastw2v.engine.huffman`). ``biases``: NCE's trained
     bias per word (float32, V), None for the other losses.
     """
 
@@ -158,7 +159,7 @@ class Word2VecModel:
         """Write the word vectors in word2vec text (or binary) format.
 
         ``export``: "in" (input vectors, the default), "out" (output vectors) or "in+out"
-        (their sum); hs has only "in" (see :func:`fastw2v.output_layers.exported_vectors`).
+        (their sum); hs has only "in" (see :func:`fastw2v.training.export.exported_vectors`).
         """
         save_word2vec(path, self.vocab.words, exported_vectors(self, export), binary=binary)
 

@@ -1,6 +1,6 @@
 """Cutting a corpus into shards, and counting and encoding one shard on its own.
 
-This is the data side of distributed training (:mod:`fastw2v.distributed`); it
+This is the data side of distributed training (:mod:`fastw2v.training.distributed`); it
 needs no Dask, so the tests drive it directly.
 
 A shard is a list of :class:`Part` s. A part names one file and a set of byte
@@ -38,10 +38,16 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import FastW2VError
 from .corpus import BLOCK_BYTES, OPENERS, Block, EncodedCorpus, check_corpus_files
-from .encode import (ScanResult, _frozen_remap, build_vocabulary, encode_corpus, frozen_table,
-                     scan_corpus)
-from .errors import FastW2VError
+from .encode import (
+    ScanResult,
+    _frozen_remap,
+    build_vocabulary,
+    encode_corpus,
+    frozen_table,
+    scan_corpus,
+)
 from .vocab import Vocabulary
 from .wordtable import SEPARATORS
 
@@ -272,7 +278,7 @@ def part_ranges(part: Part, read_bytes: int = STRIPE_BYTES) -> list[tuple[int, i
 
 
 class ShardCorpus:
-    """A shard seen as a :class:`fastw2v.corpus.Corpus`: what :func:`scan_corpus` reads.
+    """A shard seen as a :class:`fastw2v.text.corpus.Corpus`: what :func:`scan_corpus` reads.
 
     Each byte range of each part is a "file" of its own to the tokenizer, so a
     sentence ends where a range ends.

@@ -1,11 +1,11 @@
 """The training driver: :func:`train`, :func:`resume` and the epoch loop.
 
-:func:`train` reads and encodes the corpus once (:mod:`fastw2v.encode`, or the
-token cache of :mod:`fastw2v.cache`), builds the sampling tables
-(:mod:`fastw2v.sampling`), then calls the kernel (:mod:`fastw2v.kernels`) over
+:func:`train` reads and encodes the corpus once (:mod:`fastw2v.text.encode`, or the
+token cache of :mod:`fastw2v.text.cache`), builds the sampling tables
+(:mod:`fastw2v.engine.sampling`), then calls the kernel (:mod:`fastw2v.engine.kernels`) over
 runs of chunks from a helper thread, while this thread shows progress, answers
-signals and writes checkpoints (:mod:`fastw2v.checkpoint`). The options and
-the model object are in :mod:`fastw2v.model`.
+signals and writes checkpoints (:mod:`fastw2v.training.checkpoint`). The options and
+the model object are in :mod:`fastw2v.training.model`.
 """
 
 from __future__ import annotations
@@ -21,17 +21,18 @@ import numba
 import numpy as np
 from numba import njit
 
-from . import kernels
-from .corpus import Corpus, EncodedCorpus
-from .encode import vocab_and_corpus
-from .errors import FastW2VError
+from ..engine import kernels
+from ..engine.losses import kernel_tables, output_rows
+from ..engine.sampling import keep_probabilities, learning_rate, sigmoid_table
+from ..errors import FastW2VError
+from ..files import check_output_path
+from ..progress import Display, elapsed, format_rate
+from ..text.corpus import Corpus, EncodedCorpus
+from ..text.encode import vocab_and_corpus
+from ..text.vocab import Vocabulary
 from .checkpoint import load_checkpoint, save_checkpoint
+from .log import TrainingLog
 from .model import TrainOptions, TrainState, TrainStats, Word2VecModel, initial_vectors
-from .output_layers import kernel_tables, output_rows
-from .progress import Display, TrainingLog, elapsed, format_rate
-from .sampling import keep_probabilities, learning_rate, sigmoid_table
-from .vectors import check_output_path
-from .vocab import Vocabulary
 
 CHUNK_WORDS = 10_000  # sentences are grouped into chunks of about this many words
 SEGMENT_WORDS = 1 << 22  # words of corpus per kernel call (16 MB of token ids)
@@ -95,7 +96,7 @@ def train(corpus, *, vocab: Vocabulary | str | os.PathLike | None = None,
     or a word2vec.c vocabulary file to use instead of counting. ``options``: the
     fields of :class:`TrainOptions`. ``progress``: show progress bars on stderr.
     ``cache_dir``: keep the encoded corpus there as a memory-mapped token cache,
-    reused by later runs on the same files (see :mod:`fastw2v.cache`).
+    reused by later runs on the same files (see :mod:`fastw2v.text.cache`).
     ``control``: checkpoints, loss, log (see :class:`RunControl`).
     """
     opts = TrainOptions(**options).resolved()
@@ -168,7 +169,7 @@ def prepare_corpus(source: Corpus, opts: TrainOptions, vocab: Vocabulary | None,
                    cache_dir, display: Display) -> tuple[Vocabulary, EncodedCorpus, str]:
     """The vocabulary and the encoded corpus: from the token cache, or by reading."""
     if cache_dir is not None and source.files is not None:
-        from .cache import TokenCache
+        from ..text.cache import TokenCache
 
         # A run that counted its vocabulary cached the corpus under the counting
         # options; a resumed run (same vocabulary) can use that entry too.

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import FastW2VError
-from .vectors import atomic_write
+from ..errors import FastW2VError
+from ..files import atomic_write
 
 SENTENCE_MARKER = "</s>"
 _ASCII_SPACE = re.compile(r"[ \t\n\v\f\r]+")  # the tokenizer's whitespace; words may hold others

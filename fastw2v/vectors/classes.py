@@ -17,8 +17,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .errors import FastW2VError
-from .vectors import atomic_write
+from ..errors import FastW2VError
+from ..files import atomic_write
 
 _BATCH = 8192
 
@@ -40,7 +40,7 @@ def kmeans_classes(vectors, k: int, *, iterations: int = 10, seed: int = 1) -> n
     """Class id (0..k-1, int32) of every row of ``vectors`` by spherical k-means.
 
     ``vectors`` is an (n, d) array or anything with a ``.vectors`` attribute
-    (:class:`~fastw2v.query.WordVectors`, a trained model). Same seed, same classes.
+    (:class:`~fastw2v.vectors.query.WordVectors`, a trained model). Same seed, same classes.
     """
     x = getattr(vectors, "vectors", vectors)
     x = np.asarray(x)
@@ -117,7 +117,7 @@ def save_classes(path: str | os.PathLike, words: Sequence[str], classes) -> None
 
 
 def word_classes(vectors, k: int, *, iterations: int = 10, seed: int = 1) -> dict[str, int]:
-    """``{word: class_id}`` for a :class:`~fastw2v.query.WordVectors` or a vectors file."""
+    """``{word: class_id}`` for a :class:`~fastw2v.vectors.query.WordVectors` or a vectors file."""
     if isinstance(vectors, (str, os.PathLike)):
         from .query import load_vectors
 

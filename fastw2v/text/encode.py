@@ -1,7 +1,7 @@
 """From raw corpus to vocabulary and token ids, in one pass over the bytes.
 
 :func:`scan_corpus` feeds the corpus blocks to the Numba tokenizer
-(:mod:`fastw2v.wordtable`), which counts every word and writes its provisional id;
+(:mod:`fastw2v.text.wordtable`), which counts every word and writes its provisional id;
 :func:`build_vocabulary` keeps the words that reach ``min_count`` in canonical
 order; :func:`encode_corpus` maps provisional ids to vocabulary ids, dropping the
 others. Only when ``max_vocab_size`` forced words out of the table mid-count
@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import FastW2VError
 from . import wordtable as wt
 from .corpus import Corpus, EncodedCorpus
-from .errors import FastW2VError
 from .vocab import Vocabulary
 
 ProgressFn = Callable[[int], None]  # called with bytes of input consumed so far

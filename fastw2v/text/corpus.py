@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import FastW2VError
+from ..errors import FastW2VError
 
 BLOCK_BYTES = 4 << 20
 OPENERS = {  # decompressors by file suffix (lower case)

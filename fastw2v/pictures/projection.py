@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
-from .errors import FastW2VError
+from ..errors import FastW2VError
 
 METHODS = ("pca", "tsne")
 TSNE_MAX_POINTS = 5000

@@ -24,8 +24,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from .errors import FastW2VError
-from .vectors import load_word2vec
+from ..errors import FastW2VError
+from .word2vec_format import load_word2vec
 
 METHODS = ("3cosadd", "3cosmul")
 COSMUL_EPSILON = 1e-6  # gensim's most_similar_cosmul

@@ -11,7 +11,7 @@ and modification time, ``max_sentence_length``, and either the counting options
 of them and a new entry is built; the old one is left for the user to delete.
 
 Building streams the ids to the files and compacts them in windows
-(:func:`fastw2v.encode.encode_files`), and training reads them through a
+(:func:`fastw2v.text.encode.encode_files`), and training reads them through a
 memory map whose pages are let go after each run of chunks, so resident memory
 stays bounded by the model plus a window of the corpus, whatever its size.
 """
@@ -27,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import FastW2VError
 from .corpus import Corpus, EncodedCorpus
 from .encode import vocab_and_corpus
-from .errors import FastW2VError
 from .vocab import Vocabulary
 
 VERSION = 1

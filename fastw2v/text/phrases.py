@@ -12,7 +12,7 @@ entries). As in word2phrase, a word joined to the one before it is not joined to
 the one after it in the same pass; further passes (on the previous pass's
 output) build longer phrases.
 
-Counting uses the Numba tokenizer of :mod:`fastw2v.encode` and NumPy (pair keys
+Counting uses the Numba tokenizer of :mod:`fastw2v.text.encode` and NumPy (pair keys
 ``a * V + b`` counted with ``np.unique``); the output is assembled by a Numba
 kernel and written in blocks (compressed when the output name ends in .gz, .bz2
 or .xz). The encoded corpus (4 bytes per word) is held in memory during a pass.
@@ -33,11 +33,11 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
+from ..errors import FastW2VError
+from ..files import atomic_write, check_output_path
+from ..progress import Display, format_rate
 from .corpus import Corpus, EncodedCorpus
 from .encode import vocab_and_corpus
-from .errors import FastW2VError
-from .progress import Display, format_rate
-from .vectors import atomic_write, check_output_path
 from .vocab import Vocabulary
 
 _MAX_SENTENCE = 2**31 - 1  # word2phrase keeps lines whole
@@ -199,7 +199,7 @@ def find_phrases(corpus, *, min_count: int = 5, threshold: float = 100.0,
                  delimiter: str = "_") -> dict[str, float]:
     """The pairs of ``corpus`` that score above ``threshold``: ``{"a_b": score}``.
 
-    ``corpus`` is a :class:`~fastw2v.corpus.Corpus`, file path(s) or a list of
+    ``corpus`` is a :class:`~fastw2v.text.corpus.Corpus`, file path(s) or a list of
     token lists. Every distinct pair is scored (no left-to-right greed), so a
     pair listed here may still be left unjoined where its first word was just
     joined to the word before it.

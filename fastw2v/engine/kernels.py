@@ -1,13 +1,13 @@
 """The Numba training kernels: one epoch of skip-gram or CBOW.
 
 The output layer is negative sampling (below), NCE or hierarchical softmax (see
-the section "NCE and hierarchical softmax" and :mod:`fastw2v.output_layers`).
+the section "NCE and hierarchical softmax" and :mod:`fastw2v.engine.losses`).
 
 Terms: ``syn0`` holds the input vectors (the word vectors users keep), ``syn1``
 the output vectors of negative sampling. As in word2vec.c, skip-gram feeds each
 context word's input vector to the output layer and asks it to tell the centre
 word (label 1) from ``negative`` noise words drawn from count^0.75 / Z (label
-0; ``noise`` is the alias table of :func:`fastw2v.sampling.noise_table`); CBOW
+0; ``noise`` is the alias table of :func:`fastw2v.engine.sampling.noise_table`); CBOW
 feeds the mean of the context vectors.
 
 Parallelism is Hogwild: the corpus is cut into chunks of whole sentences; worker
@@ -33,9 +33,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .atomic import load_relaxed
-from .prefetch import prefetch_row
-from .sampling import draw_noise, learning_rate, next_random, random_below, seed_state, sigmoid
+from .intrinsics import load_relaxed, prefetch_row
+from .sampling import (
+    draw_noise,
+    learning_rate,
+    next_random,
+    random_below,
+    seed_state,
+    sigmoid,
+)
 
 PROGRESS_STRIDE = 8  # per-thread counters sit 64 bytes apart: no false sharing
 
@@ -409,7 +415,7 @@ SG_SHARED = 0
 SG_PAIRS = 1
 CBOW = 2
 
-# Output layers (losses), as passed to train_epoch (fastw2v.output_layers names them).
+# Output layers (losses), as passed to train_epoch (fastw2v.engine.losses names them).
 NS = 0
 NCE = 1
 HS = 2

@@ -13,7 +13,7 @@
   by side; a panel with nothing to draw says so.
 - :func:`plot_word_map` draws chosen words (``words``, or the ``top`` first
   words of the file, i.e. the most frequent) projected to 2-D by PCA or t-SNE
-  (:mod:`fastw2v.projection`), each point labelled. Words of ``words`` that are
+  (:mod:`fastw2v.pictures.projection`), each point labelled. Words of ``words`` that are
   not in the vectors are skipped and returned in ``missing``; fewer than two
   known words is an error.
 
@@ -34,9 +34,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import FastW2VError
+from ..errors import FastW2VError
+from ..files import atomic_write, check_output_path
 from .projection import check_method, pca, tsne
-from .vectors import atomic_write, check_output_path
 
 FORMATS = ("png", "svg", "pdf")
 CURVES_SIZE = (11.0, 4.5)   # inches, two panels side by side
@@ -96,7 +96,9 @@ def _say_empty(ax, text: str) -> None:
 
 # ---------------------------------------------------------------- training curves
 @dataclass
-class TrainingLog:
+class LoggedRun:
+    """What a training log (JSON lines, see fastw2v.training.log) holds about its last run."""
+
     path: Path
     epochs: list[dict] = field(default_factory=list)  # the epoch lines of the last run, in order
     options: dict = field(default_factory=dict)       # the last run's start options, if logged
@@ -131,7 +133,7 @@ def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def read_training_log(path: str | os.PathLike) -> TrainingLog:
+def read_training_log(path: str | os.PathLike) -> LoggedRun:
     """The epoch lines (of the last run) of a JSON-lines training log."""
     path = Path(path)
     if not path.exists():
@@ -143,7 +145,7 @@ def read_training_log(path: str | os.PathLike) -> TrainingLog:
             lines = f.readlines()
     except OSError as exc:
         raise FastW2VError(f"cannot read training log {path}: {exc.strerror or exc}") from None
-    log = TrainingLog(path)
+    log = LoggedRun(path)
     runs: list[tuple[dict, list[dict]]] = [({}, [])]
     for lineno, line in enumerate(lines, 1):
         if not line.strip():
@@ -181,7 +183,7 @@ def read_training_log(path: str | os.PathLike) -> TrainingLog:
     return log
 
 
-def draw_training_log(log: TrainingLog):
+def draw_training_log(log: LoggedRun):
     """A figure: loss per word by epoch (left) and every score by epoch (right)."""
     _, _, MaxNLocator = _matplotlib()
     fig, (loss_ax, score_ax) = new_figure(CURVES_SIZE, CURVES_DPI, ncols=2)
@@ -212,7 +214,7 @@ def draw_training_log(log: TrainingLog):
     return fig
 
 
-def _curves_title(log: TrainingLog) -> str:
+def _curves_title(log: LoggedRun) -> str:
     last = log.epochs[-1]
     done = f"{last['epoch']} of {log.planned} epochs" if log.planned else f"{last['epoch']} epochs"
     parts = [f"{log.path.name}: {done}"]
@@ -227,7 +229,7 @@ def _curves_title(log: TrainingLog) -> str:
     return "  |  ".join(parts)
 
 
-def plot_training_log(log_path: str | os.PathLike, output: str | os.PathLike) -> TrainingLog:
+def plot_training_log(log_path: str | os.PathLike, output: str | os.PathLike) -> LoggedRun:
     """Read the training log at ``log_path`` and draw its curves to ``output``."""
     check_figure_path(output)
     log = read_training_log(log_path)
@@ -281,7 +283,7 @@ def select_words(wv, words: Sequence[str] | None = None,
 
 def word_map(wv, words: Sequence[str] | None = None, top: int | None = None, method: str = "pca",
              *, perplexity: float = 30.0, seed: int = 1) -> WordMap:
-    """Choose words from ``wv`` (a :class:`fastw2v.query.WordVectors`) and project them to 2-D."""
+    """Choose words from ``wv`` (a :class:`fastw2v.vectors.query.WordVectors`) and project them to 2-D."""
     method = check_method(method)
     known, missing = select_words(wv, words, top)
     x = wv.vectors[[wv.index[w] for w in known]]

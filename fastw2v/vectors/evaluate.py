@@ -9,7 +9,7 @@ Only the first ``restrict_vocab`` words of the file take part (word2vec.c's
 compute-accuracy uses 30,000). A question with any word outside them is skipped
 and counted as out-of-vocabulary. The answer is the best-scoring word among them
 other than a, b and c: by 3CosAdd, the cosine with ``b - a + c`` on unit vectors,
-or by 3CosMul (see :mod:`fastw2v.query`). With ``case_insensitive`` (the default,
+or by 3CosMul (see :mod:`fastw2v.vectors.query`). With ``case_insensitive`` (the default,
 as in gensim and word2vec.c) words are compared upper-cased and a word stands for
 its first (most frequent) case variant. Sections named ``gram...`` are
 syntactic, the others semantic. All questions are answered in batches of one
@@ -34,10 +34,10 @@ from pathlib import Path
 import numpy as np
 from numba import njit, prange
 
-from .errors import FastW2VError
+from ..errors import FastW2VError
 from .query import COSMUL_EPSILON, WordVectors, as_word_vectors, check_method
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"  # a source checkout's data/
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"  # a source checkout's data/
 DEFAULT_ANALOGIES = "questions-words.txt"
 DEFAULT_SIMILARITY = ("wordsim353.tsv", "simlex999.txt")
 DEFAULT_RESTRICT_VOCAB = 30000
@@ -285,7 +285,7 @@ def evaluate_analogies(vectors, path: str | os.PathLike | None = None, *,
                        method: str = "3cosadd", dummy4unknown: bool = False) -> AnalogyResult:
     """Accuracy on an analogy file (default: the shipped ``questions-words.txt``).
 
-    ``vectors``: a :class:`~fastw2v.query.WordVectors`, a vectors file or a trained
+    ``vectors``: a :class:`~fastw2v.vectors.query.WordVectors`, a vectors file or a trained
     model. ``restrict_vocab``: only the first N words take part (0 or None: all).
     ``dummy4unknown``: count questions with unknown words as wrong instead of
     skipping them. Equal to gensim's ``evaluate_word_analogies`` with the same arguments.

@@ -18,11 +18,11 @@ from dataclasses import asdict
 
 import numpy as np
 
-from .errors import FastW2VError
-from .output_layers import output_rows
+from ..engine.losses import output_rows
+from ..errors import FastW2VError
+from ..files import atomic_write
+from ..text.vocab import Vocabulary
 from .model import TrainOptions, TrainState, TrainStats, Word2VecModel, aligned_zeros
-from .vectors import atomic_write
-from .vocab import Vocabulary
 
 FORMAT = "fastw2v-checkpoint"
 VERSION = 1

@@ -3,13 +3,13 @@
 The driver (the process that calls :func:`train_distributed`, or ``fastw2v train
 --dask``) runs no training itself:
 
-1. It plans one shard per worker (:func:`fastw2v.shards.plan_shards`: whole
+1. It plans one shard per worker (:func:`fastw2v.text.shards.plan_shards`: whole
    files, or byte ranges cut at line starts) and starts one :class:`ShardTrainer`
    Dask Actor on each worker. Files are read by the workers, so their paths must
    be valid there.
 2. Each actor counts its shard with the Numba tokenizer and returns word ->
    count; the driver adds them up and applies ``min_count`` and the canonical
-   order (:func:`fastw2v.shards.merge_counts`). Each actor then encodes its shard
+   order (:func:`fastw2v.text.shards.merge_counts`). Each actor then encodes its shard
    against that vocabulary and keeps the token ids in its worker's memory.
 3. Every actor starts from the same replica (same seed) and trains its shard
    with the same kernel as :func:`fastw2v.train`, in rounds of ``sync_words``
@@ -59,16 +59,22 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from . import kernels
-from .errors import FastW2VError
-from .progress import Display, elapsed, format_rate
-from .sampling import keep_probabilities, learning_rate, sigmoid_table
-from .shards import Shard, ShardData, file_sizes, merge_counts, plan_shards
-from .output_layers import kernel_tables, output_rows
-from .model import TrainOptions, TrainStats, Word2VecModel, aligned_zeros, initial_vectors
-from .training import DIVERGED_LIMIT, chunk_layout
-from .vectors import check_output_path
-from .vocab import Vocabulary
+from ..engine import kernels
+from ..engine.losses import kernel_tables, output_rows
+from ..engine.sampling import keep_probabilities, learning_rate, sigmoid_table
+from ..errors import FastW2VError
+from ..files import check_output_path
+from ..progress import Display, elapsed, format_rate
+from ..text.shards import Shard, ShardData, file_sizes, merge_counts, plan_shards
+from ..text.vocab import Vocabulary
+from .driver import DIVERGED_LIMIT, chunk_layout
+from .model import (
+    TrainOptions,
+    TrainStats,
+    Word2VecModel,
+    aligned_zeros,
+    initial_vectors,
+)
 
 SYNC_WORDS = 100_000  # corpus words of each shard between syncs
 SYNC_ROWS = 1024  # rows synced every round (pWord2Vec's min_sync_words)
@@ -161,7 +167,7 @@ class ShardTrainer:
         return encoded.n_words, encoded.n_sentences
 
     def prepare(self, options: dict, counts: np.ndarray, threads: int | None, rounds: int) -> int:
-        """Build the replica and the tables as :func:`fastw2v.training.run_epochs` does;
+        """Build the replica and the tables as :func:`fastw2v.training.driver.run_epochs` does;
         load the kernel. Returns the threads used."""
         import numba
 
@@ -196,7 +202,7 @@ class ShardTrainer:
 
     def _kernel(self, lo: int, hi: int) -> None:
         """The one call of the training kernel in this module: keep it in step with the
-        ``kernel(lo, hi)`` closure of :func:`fastw2v.training.run_epochs`."""
+        ``kernel(lo, hi)`` closure of :func:`fastw2v.training.driver.run_epochs`."""
         import numba
 
         opts, encoded, outputs = self.opts, self.data.encoded, self.outputs

@@ -22,8 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import FastW2VError
-from .vectors import _format_lines, atomic_write
+from ..errors import FastW2VError
+from ..files import atomic_write
+from ..vectors.word2vec_format import _format_lines
 
 VECTORS_FILE = "vectors.tsv"
 METADATA_FILE = "metadata.tsv"

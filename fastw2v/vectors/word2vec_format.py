@@ -9,9 +9,8 @@ Python's ``%`` formatting takes over a second for 43k x 100 values.
 Binary (word2vec.c ``-binary 1``): the same header line, then per word the word,
 a space, D little-endian float32 values and a newline.
 
-Every file is written to a temporary file in the target directory and renamed
-over the target only once complete, so a failure never leaves a half-written file
-and never damages an existing one.
+Files are written through :func:`fastw2v.files.atomic_write`: a failure never
+leaves a half-written file and never damages an existing one.
 
 Reading (:func:`load_word2vec`) takes either format from any tool (gensim's binary
 has no newline after a vector, word2vec.c's and fastText's text lines end in a
@@ -24,60 +23,18 @@ which also names the line at fault. 100k x 300 values: 2 s instead of 11 s.
 from __future__ import annotations
 
 import bz2
-import contextlib
 import gzip
 import lzma
 import math
 import os
-import tempfile
 import zlib
 from pathlib import Path
 
 import numpy as np
 from numba import njit
 
-from .errors import FastW2VError
-
-
-def check_output_path(path: str | os.PathLike) -> Path:
-    """Fail early (before any training) if ``path`` cannot be written."""
-    path = Path(path)
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise FastW2VError(f"output directory does not exist: {parent}")
-    if path.is_dir():
-        raise FastW2VError(f"output path is a directory: {path}")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise FastW2VError(f"output directory is not writable: {parent}")
-    if path.exists() and not os.access(path, os.W_OK):
-        raise FastW2VError(f"output file is not writable: {path}")
-    return path
-
-
-@contextlib.contextmanager
-def atomic_write(path: str | os.PathLike, mode: str = "wb"):
-    """Open a temporary file beside ``path``; rename it over ``path`` on success."""
-    path = Path(path)
-    check_output_path(path)
-    try:  # the directory may have turned read-only, or the disk run out of inodes, since the check
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    except OSError as exc:
-        raise FastW2VError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        encoding = None if "b" in mode else "utf-8"
-        with os.fdopen(fd, mode, encoding=encoding) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise FastW2VError(f"cannot write {path}: {exc.strerror or exc}") from None
-        raise
-
+from ..errors import FastW2VError
+from ..files import atomic_write
 
 _POW10 = np.array([float(f"1e{k}") for k in range(-64, 65)])  # _POW10[k + 64] = 10^k
 

@@ -1,0 +1,1 @@
+"""Pictures: PCA and t-SNE, learning curves and word maps, Embedding Projector files."""

@@ -1,0 +1,1 @@
+"""Vectors out: word2vec files, nearest neighbours and analogies, evaluation, word classes."""
