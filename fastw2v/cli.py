@@ -85,9 +85,12 @@ def train(
                                 "'word class' lines to --classes-output (0: off)."),
     classes_output: Optional[Path] = typer.Option(None, "--classes-output", help="Where --classes "
                                                   "writes \\[default: OUTPUT.classes.txt]."),
-    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Keep the encoded corpus here "
-                                             "as a memory-mapped token cache, reused by later runs on "
-                                             "the same files \\[default: .fastw2v-cache beside --output]."),
+    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Keep the encoded corpus in "
+                                             "this directory (created private) as a token cache that "
+                                             "later runs on the same files reuse \\[default: a private "
+                                             "temporary cache, removed when the run ends]."),
+    tmp_dir: Optional[Path] = typer.Option(None, "--tmp-dir", help="Where the temporary cache goes "
+                                           "\\[default: the system's temporary directory, $TMPDIR]."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Hold the encoded corpus in memory and "
                                   "write no cache."),
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Where checkpoints are "
@@ -137,7 +140,7 @@ def train(
         if fixed:
             raise FastW2VError(f"--{fixed[0].replace('_', '-')} cannot be changed when resuming: "
                                "the checkpoint's training options are used")
-        saved = read_info(resume).get("cli", {})
+        saved = _saved_run(read_info(resume), resume)
         output = output or Path(saved["output"])
         binary = binary or saved.get("binary", False)
         classes = classes or saved.get("classes", 0)
@@ -187,12 +190,12 @@ def train(
         "save_output": str(save_output.resolve()) if save_output else None}
     if eval_every_epoch:
         control.on_epoch = _epoch_scorer(analogies, similarity, quiet)
-    cache = None if no_cache else cache_dir or output.resolve().parent / ".fastw2v-cache"
     if log is not None:
         control.log = TrainingLog(log)
     try:
         if resume is not None:
-            trained = resume_run(resume, cache_dir=cache, control=control, progress=not quiet)
+            trained = resume_run(resume, cache_dir=cache_dir, tmp_dir=tmp_dir, in_memory=no_cache,
+                                 control=control, progress=not quiet)
         elif dask is not None:
             from .training.distributed import SYNC_WORDS, train_distributed
 
@@ -207,7 +210,8 @@ def train(
         else:
             trained = train_model(
                 [str(p) for p in corpus], vocab=read_vocab, save_vocab=save_vocab,
-                progress=not quiet, cache_dir=cache, control=control,
+                progress=not quiet, cache_dir=cache_dir, tmp_dir=tmp_dir, in_memory=no_cache,
+                control=control,
                 model=model, dim=dim, window=window, negative=negative, sample=sample,
                 min_count=min_count, max_vocab_size=max_vocab_size, alpha=alpha,
                 min_alpha=min_alpha, epochs=epochs, threads=threads, seed=seed,
@@ -233,6 +237,24 @@ def train(
         Path(checkpoint).unlink(missing_ok=True)  # an interrupt's checkpoint, now used up
 
 
+# What a checkpoint written by the CLI keeps of its run, and the types each must have.
+_SAVED_RUN = {"output": (str,), "binary": (bool,), "classes": (int,), "classes_output": (str, type(None)),
+              "auto_checkpoint": (bool,), "loss": (str,), "export": (str,), "save_output": (str, type(None))}
+
+
+def _saved_run(info: dict, path: Path) -> dict:
+    """The ``cli`` facts of a checkpoint, checked: it is a file from disk, not trusted."""
+    saved = info.get("cli")
+    if not isinstance(saved, dict) or not isinstance(saved.get("output"), str):
+        raise FastW2VError(f"cannot resume from {path}: the checkpoint names no output file "
+                           "(it was not written by the fastw2v command)")
+    for name, types in _SAVED_RUN.items():
+        if name in saved and not (isinstance(saved[name], types) and not
+                                  (isinstance(saved[name], bool) and bool not in types)):
+            raise FastW2VError(f"cannot read checkpoint {path}: its saved {name} is {saved[name]!r}")
+    return saved
+
+
 # Options that shape training; a resumed run takes them from its checkpoint.
 _TRAINING_OPTIONS = ("corpus", "model", "cbow", "dim", "window", "negative", "sample", "min_count",
                      "max_vocab_size", "alpha", "min_alpha", "epochs", "seed", "ns_exponent",
@@ -241,7 +263,7 @@ _TRAINING_OPTIONS = ("corpus", "model", "cbow", "dim", "window", "negative", "sa
 
 def _check_dask_options(ctx: typer.Context) -> None:
     """Options of a single-machine run that --dask does not offer."""
-    for name in ("resume", "checkpoint", "checkpoint_every", "cache_dir", "report_loss", "log",
+    for name in ("resume", "checkpoint", "checkpoint_every", "cache_dir", "tmp_dir", "report_loss", "log",
                  "eval_every_epoch"):
         if ctx.get_parameter_source(name).name != "DEFAULT":
             raise FastW2VError(f"--{name.replace('_', '-')} is not available with --dask")
@@ -524,6 +546,85 @@ def export_projector_command(
     vectors_path, metadata_path = export_projector(wv.words, wv.vectors, directory)
     Display(not quiet).line(f"wrote {vectors_path} and {metadata_path.name}: {len(wv.words):,} words, "
                             f"{wv.dim} dimensions (load both at https://projector.tensorflow.org)")
+
+
+@app.command("cache")
+def cache_command(
+    directories: Optional[List[Path]] = typer.Argument(None, help="Cache directories (given to "
+                                                      "train --cache-dir) \\[default: the temporary "
+                                                      "caches kept for checkpoints or left by killed runs]."),
+    clear: bool = typer.Option(False, "--clear", help="Remove the entries listed."),
+    older_than: Optional[str] = typer.Option(None, "--older-than", help="Only entries last used "
+                                             "longer ago than this: a number with s, m, h or d "
+                                             "(plain number: days), e.g. 7d or 12h."),
+    tmp_dir: Optional[Path] = typer.Option(None, "--tmp-dir", help="Where temporary caches are "
+                                           "looked for \\[default: the system's temporary directory]."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No table; with --clear, no summary."),
+) -> None:
+    """List the token caches (encoded corpora) fastw2v keeps on disk, or remove them.
+
+    Only entries of the user running the command are listed and removed.
+    """
+    from .progress import Display
+    from .text.cache import age_seconds, list_entries, remove_entry, run_directories
+
+    min_age = _parse_age(older_than) if older_than is not None else 0.0
+    entries = []
+    if directories:
+        for d in directories:
+            if not d.is_dir():
+                raise FastW2VError(f"cache directory not found: {d}")
+            entries += list_entries(d)
+    else:
+        for d in run_directories(tmp_dir):
+            entries += list_entries(d, run_directory=True)
+    entries = [e for e in entries if age_seconds(e) >= min_age]
+    display = Display(not quiet)
+    if not quiet:
+        _print_cache_table(entries)
+    if clear:
+        for e in entries:
+            remove_entry(e)
+        display.line(f"removed {len(entries)} entr{'ies' if len(entries) != 1 else 'y'} "
+                     f"({sum(e.bytes for e in entries) / 1e6:,.1f} MB)")
+
+
+def _parse_age(text: str) -> float:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    value, unit = (text[:-1], text[-1]) if text and text[-1] in units else (text, "d")
+    try:
+        age = float(value) * units[unit]
+    except ValueError:
+        age = -1.0
+    if not age >= 0 or age == float("inf"):
+        raise FastW2VError(f"--older-than must be a number of days, or a number with s, m, h or d "
+                           f"(got {text!r})")
+    return age
+
+
+def _print_cache_table(entries: list) -> None:
+    from .text.cache import age_seconds
+
+    def age(seconds: float) -> str:
+        for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+            if seconds >= size:
+                return f"{seconds / size:.0f} {unit} ago"
+        return "just now"
+
+    if not entries:
+        print("no token cache entries")
+        return
+    rows = [(str(e.directory / e.name), f"{e.words:,}" if e.words is not None else "incomplete",
+             f"{e.bytes / 1e6:,.1f} MB", age(age_seconds(e)),
+             (e.corpus[0] + (f" (+{len(e.corpus) - 1} more)" if len(e.corpus) > 1 else "")) if e.corpus else "?")
+            for e in entries]
+    head = ("entry", "words", "size", "last used", "corpus")
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(head)]
+    for row in [head] + rows:
+        print("  ".join(c.ljust(w) if i in (0, 3, 4) else c.rjust(w)
+                        for i, (c, w) in enumerate(zip(row, widths))).rstrip())
+    print(f"{len(entries)} entr{'ies' if len(entries) != 1 else 'y'}, "
+          f"{sum(e.bytes for e in entries) / 1e6:,.1f} MB")
 
 
 def _check_counts(**counts: Optional[int]) -> None:

@@ -59,6 +59,10 @@ class Display:
         if self.enabled:
             print(text, file=sys.stderr, flush=True)
 
+    def warning(self, text: str) -> None:
+        """One ``fastw2v: warning: ...`` line on stderr, shown even when quiet."""
+        print(f"fastw2v: warning: {text}", file=sys.stderr, flush=True)
+
 
 def format_rate(words_per_second: float) -> str:
     if words_per_second >= 1e6:

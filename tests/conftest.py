@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -93,6 +94,29 @@ def decoded_sentences(vocab, encoded) -> list[list[str]]:
         out.append([vocab.words[i] for i in encoded.tokens[start:end].tolist()])
         start = end
     return out
+
+
+# ---------------------------------------------------------------- temporary caches
+@pytest.fixture(scope="session", autouse=True)
+def system_tmp(tmp_path_factory) -> Path:
+    """The system temporary directory as fastw2v sees it in the tests, in-process
+    (``tempfile.tempdir``) and in subprocesses (``TMPDIR``): default, temporary token
+    caches go there, so that tests can check that runs leave nothing behind."""
+    d = tmp_path_factory.mktemp("systmp")
+    saved = tempfile.tempdir, os.environ.get("TMPDIR")
+    tempfile.tempdir = str(d)
+    os.environ["TMPDIR"] = str(d)
+    yield d
+    tempfile.tempdir = saved[0]
+    if saved[1] is None:
+        os.environ.pop("TMPDIR", None)
+    else:
+        os.environ["TMPDIR"] = saved[1]
+
+
+def run_directories() -> set[str]:
+    """The temporary token caches (``fastw2v-run-*``) now in the tests' temporary directory."""
+    return {p.name for p in Path(tempfile.gettempdir()).iterdir() if p.name.startswith("fastw2v-run-")}
 
 
 # ---------------------------------------------------------------- command line

@@ -18,11 +18,11 @@ from conftest import TEXT8, cli_env, fastw2v_script, topic_corpus
 import fastw2v
 from fastw2v import FastW2VError
 from fastw2v.cli import main
-from fastw2v.text.cache import TokenCache
+from fastw2v.text.cache import DamagedEntry, TokenCache
 from fastw2v.text.corpus import Corpus
+from fastw2v.training import driver as training
 from fastw2v.training.checkpoint import load_checkpoint, read_info
 from fastw2v.training.driver import RunControl, TrainOptions
-from fastw2v.training import driver as training
 
 
 def bits(a):
@@ -224,7 +224,8 @@ def test_incomplete_cache_entry_is_rebuilt(tmp_path, corpus_file):
     entry = TokenCache(cache, Corpus([corpus_file]), TrainOptions(**SETTINGS).resolved())
     with open(entry.path("tokens"), "r+b") as f:  # a damaged entry: wrong size
         f.truncate(100)
-    assert entry.open() is None
+    with pytest.raises(DamagedEntry, match="holds 100 bytes"):
+        entry.open()
     again = fastw2v.train([corpus_file], cache_dir=cache, **{**SETTINGS, "epochs": 1})
     assert np.array_equal(bits(model.input_vectors), bits(again.input_vectors))
 

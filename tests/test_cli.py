@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import cli_env, fastw2v_script, run_cli
+from conftest import cli_env, fastw2v_script, run_cli, run_directories
 from gensim.models import KeyedVectors
 
 from fastw2v import load_word2vec
@@ -264,6 +264,7 @@ def test_errors_while_reading_are_one_line_with_progress_on(tmp_path, data, frag
 # ---------------------------------------------------------------- successful runs
 def test_cli_train_writes_loadable_vectors(tmp_path):
     out = tmp_path / "vec.txt"
+    runs_before = run_directories()
     result = run_cli(["train", corpus(tmp_path), "-o", out, *FAST], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stderr == "" and result.stdout == ""  # --quiet
@@ -271,9 +272,9 @@ def test_cli_train_writes_loadable_vectors(tmp_path):
     kv = KeyedVectors.load_word2vec_format(str(out))
     assert sorted(kv.index_to_key) == sorted(words) and kv.vector_size == 8
     assert kv.index_to_key[0] == "the"  # the most frequent word first
-    # no temporary file left; the token cache sits beside the output
-    assert set(os.listdir(tmp_path)) == {"corpus.txt", "vec.txt", ".fastw2v-cache"}
-    assert sorted(p.suffix for p in (tmp_path / ".fastw2v-cache").iterdir()) == [".ends", ".json", ".tokens", ".vocab"]
+    # nothing beside the output: the default token cache is temporary, and gone
+    assert set(os.listdir(tmp_path)) == {"corpus.txt", "vec.txt"}
+    assert run_directories() == runs_before
 
     binary = tmp_path / "vec.bin"
     result = run_cli(["train", corpus(tmp_path), "-o", binary, "--binary", *FAST], cwd=tmp_path)

@@ -13,8 +13,8 @@ from scipy import stats
 import fastw2v
 from fastw2v.cli import main
 from fastw2v.errors import FastW2VError
-from fastw2v.vectors.query import METHODS, WordVectors, load_vectors
 from fastw2v.vectors import evaluate as ev
+from fastw2v.vectors.query import METHODS, WordVectors, load_vectors
 from fastw2v.vectors.word2vec_format import save_word2vec
 
 DATA = Path(__file__).resolve().parent.parent / "data"

@@ -34,6 +34,7 @@ from conftest import (
     ref_sentences,
     ref_vocab,
     run_cli,
+    run_directories,
 )
 from gensim.models import KeyedVectors
 from hypothesis import given, settings
@@ -42,7 +43,7 @@ from hypothesis import strategies as st
 import fastw2v.files as files_module
 from fastw2v import FastW2VError
 from fastw2v.cli import main
-from fastw2v.text.cache import TokenCache
+from fastw2v.text.cache import CacheDir, TokenCache
 from fastw2v.text.corpus import Corpus
 from fastw2v.text.encode import vocab_and_corpus
 from fastw2v.training.checkpoint import load_checkpoint, save_checkpoint
@@ -151,6 +152,9 @@ def hostile_cases() -> dict:
 
 
 CASES = hostile_cases()
+# How the encoded corpus is held: the default temporary cache, a kept one, or memory.
+MODE_FLAGS = {"temp": lambda d: [], "cache": lambda d: ["--cache-dir", str(d / CACHE)],
+              "no-cache": lambda d: ["--no-cache"]}
 ERROR_CASES = ["truncated_gz", "not_gzip", "only_whitespace", "empty_files_only"]
 
 
@@ -164,15 +168,17 @@ def run_case(tmp_path: Path, name: str, mode: str, capsys, existing: bool = Fals
     if existing:
         out.write_bytes(SENTINEL)
     before = set(os.listdir(tmp_path))
-    code = main(["train", *paths, "-o", str(out), *FAST, *(["--no-cache"] if mode == "no-cache" else [])])
+    code = main(["train", *paths, "-o", str(out), *FAST, *MODE_FLAGS[mode](tmp_path)])
     err = capsys.readouterr().err
     return files, expected, out, before, code, err
 
 
-@pytest.mark.parametrize("mode", ["cache", "no-cache"])
+@pytest.mark.parametrize("mode", ["temp", "cache", "no-cache"])
 @pytest.mark.parametrize("name", list(CASES))
 def test_hostile_corpus_in_process(tmp_path, capsys, name, mode):
+    runs_before = run_directories()
     files, (outcome, detail), out, before, code, err = run_case(tmp_path, name, mode, capsys)
+    assert run_directories() == runs_before  # a temporary cache never outlives its run
     after = set(os.listdir(tmp_path))
     assert temporary_files(tmp_path) == []
     check_cache_complete(tmp_path / CACHE)
@@ -185,7 +191,8 @@ def test_hostile_corpus_in_process(tmp_path, capsys, name, mode):
         assert after == before | {"vec.txt"} | ({CACHE} if mode == "cache" else set())
         if mode == "cache":  # a second run is served from the cache and writes the same vectors
             first = out.read_bytes()
-            assert main(["train", *(str(tmp_path / n) for n, _ in files), "-o", str(out), *FAST]) == 0
+            assert main(["train", *(str(tmp_path / n) for n, _ in files), "-o", str(out), *FAST,
+                         *MODE_FLAGS[mode](tmp_path)]) == 0
             assert out.read_bytes() == first
             check_cache_complete(tmp_path / CACHE)
             assert len(list((tmp_path / CACHE).iterdir())) == 4
@@ -201,7 +208,8 @@ def test_hostile_corpus_in_process(tmp_path, capsys, name, mode):
 def test_hostile_corpus_keeps_existing_output_and_cache(tmp_path, capsys, name, mode):
     """A failing run leaves the previous output and an existing cache as they were."""
     (tmp_path / "good.txt").write_bytes(TEXT)
-    assert main(["train", str(tmp_path / "good.txt"), "-o", str(tmp_path / "other.txt"), *FAST]) == 0
+    assert main(["train", str(tmp_path / "good.txt"), "-o", str(tmp_path / "other.txt"), *FAST,
+                 *MODE_FLAGS["cache"](tmp_path)]) == 0
     cache_before = {p.name: p.read_bytes() for p in (tmp_path / CACHE).iterdir()}
     files, (outcome, detail), out, before, code, err = run_case(tmp_path, name, mode, capsys, existing=True)
     assert outcome == ERROR and code == 2
@@ -330,15 +338,17 @@ def test_fuzz_token_cache_matches_memory(files, block_bytes, options):
     with tempfile.TemporaryDirectory() as d:
         paths = write_files(Path(d), files)
         cache_dir = Path(d) / "cache"
+        store = CacheDir.kept(cache_dir)
         try:
             expected = vocab_and_corpus(Corpus(paths, block_bytes=block_bytes), **options)
         except FastW2VError as exc:
             with pytest.raises(FastW2VError) as failed:
-                TokenCache(cache_dir, Corpus(paths, block_bytes=block_bytes), opts).build()
+                TokenCache(store, Corpus(paths, block_bytes=block_bytes), opts).build()
             assert str(failed.value) == str(exc)
+            store.remove()
             assert not cache_dir.exists()  # made for the entry, removed with it
             return
-        vocab, enc = TokenCache(cache_dir, Corpus(paths, block_bytes=block_bytes), opts).build()
+        vocab, enc = TokenCache(store, Corpus(paths, block_bytes=block_bytes), opts).build()
         check_encoded(vocab, enc, words, counts, sentences)
         for got_vocab, got in ((vocab, enc), TokenCache(cache_dir, Corpus(paths), opts).open()):
             assert got_vocab.words == expected[0].words
@@ -504,12 +514,20 @@ def test_disk_full_writing_the_token_cache(tmp_path, capsys, monkeypatch):
 
 
 def test_disk_full_writing_the_cache_vocabulary(tmp_path, capsys, monkeypatch):
+    import fastw2v.text.cache as cache_module
+
     corpus = many_words_corpus(tmp_path / "c.txt")
     (tmp_path / CACHE).mkdir()
-    with monkeypatch.context() as m:
-        disk = FullDisk(m, "", "write", 10)
-        disk._ours = lambda name: name is not None and name.endswith(".tmp") and ".vocab." in name
-        assert main(["train", str(corpus), "-o", str(tmp_path / "vec.txt"), *FAST]) == 2
+    write_private = cache_module._write_private
+
+    def full(path, data):
+        if path.suffix == ".vocab":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        write_private(path, data)
+
+    monkeypatch.setattr(cache_module, "_write_private", full)
+    assert main(["train", str(corpus), "-o", str(tmp_path / "vec.txt"), *FAST,
+                 *MODE_FLAGS["cache"](tmp_path)]) == 2
     check_error_line(capsys.readouterr().err, "no space left on device")
     assert not (tmp_path / "vec.txt").exists()
     assert os.listdir(tmp_path / CACHE) == []

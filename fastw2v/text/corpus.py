@@ -199,6 +199,14 @@ class EncodedCorpus:
         for m in self.maps:
             m.madvise(mmap.MADV_DONTNEED)
 
+    def close(self) -> None:
+        """Unmap a memory-mapped corpus (the arrays must not be used afterwards)."""
+        self.tokens = self.tokens[:0].copy()
+        self.sentence_ends = self.sentence_ends[:0].copy()
+        for m in self.maps:
+            m.close()
+        self.maps = ()
+
     @property
     def n_words(self) -> int:
         return int(self.tokens.shape[0])

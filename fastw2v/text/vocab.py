@@ -22,6 +22,7 @@ from ..errors import FastW2VError
 from ..files import atomic_write
 
 SENTENCE_MARKER = "</s>"
+MAX_COUNT_DIGITS = 15  # counts below 10^15: their sum stays far inside int64
 _ASCII_SPACE = re.compile(r"[ \t\n\v\f\r]+")  # the tokenizer's whitespace; words may hold others
 
 
@@ -57,15 +58,37 @@ class Vocabulary:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write ``word count`` lines (word2vec.c's vocabulary format), atomically."""
-        with atomic_write(path, "w") as f:
-            for w, c in zip(self.words, self.counts.tolist()):
-                f.write(f"{w} {c}\n")
+        with atomic_write(path) as f:
+            f.write(self.to_bytes())
+
+    def to_bytes(self) -> bytes:
+        """The ``word count`` lines, UTF-8."""
+        return "".join(f"{w} {c}\n" for w, c in zip(self.words, self.counts.tolist())).encode(
+            "utf-8", "surrogatepass")
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "Vocabulary":
+        """Read back exactly what :meth:`to_bytes` wrote; ValueError if it is not that.
+
+        Every line is ``word count`` with a positive count, and no word appears twice.
+        """
+        words, counts = [], []
+        for lineno, line in enumerate(data.split(b"\n")[:-1] if data.endswith(b"\n") else [None], 1):
+            word, _, count = (line or b"").rpartition(b" ")
+            if not word or not count.isdigit() or len(count) > MAX_COUNT_DIGITS or int(count) < 1:
+                raise ValueError(f"line {lineno} is not 'word count'")
+            words.append(word.decode("utf-8", "surrogatepass"))
+            counts.append(int(count))
+        if len(set(words)) != len(words):
+            raise ValueError("a word appears twice")
+        return cls(words, np.array(counts, dtype=np.int64))
 
     @classmethod
     def load(cls, path: str | os.PathLike, min_count: int = 1) -> "Vocabulary":
         """Read a ``word count`` file; words below ``min_count`` are dropped."""
         path = Path(path)
         counts: dict[str, int] = {}
+        first_line: dict[str, int] = {}
         try:
             with open(path, encoding="utf-8", errors="replace") as f:
                 for lineno, line in enumerate(f, 1):
@@ -75,9 +98,17 @@ class Vocabulary:
                     if len(parts) != 2 or not (parts[1].isascii() and parts[1].isdigit()):
                         raise FastW2VError(
                             f"{path}:{lineno}: expected 'word count', got {line.strip()[:60]!r}")
+                    if len(parts[1]) > MAX_COUNT_DIGITS:
+                        raise FastW2VError(f"{path}:{lineno}: count {parts[1][:30]} is implausibly "
+                                           f"large (at most {MAX_COUNT_DIGITS} digits)")
                     if parts[0] == SENTENCE_MARKER:
                         continue
-                    counts[parts[0]] = counts.get(parts[0], 0) + int(parts[1])
+                    if parts[0] in counts:
+                        raise FastW2VError(f"{path}:{lineno}: the word {parts[0][:60]!r} is already on "
+                                           f"line {first_line[parts[0]]}; a vocabulary lists each "
+                                           "word once")
+                    counts[parts[0]] = int(parts[1])
+                    first_line[parts[0]] = lineno
         except OSError as exc:
             raise FastW2VError(f"cannot read vocabulary file {path}: {exc.strerror}") from None
         if not counts:

@@ -67,8 +67,9 @@ from ..files import check_output_path
 from ..progress import Display, elapsed, format_rate
 from ..text.shards import Shard, ShardData, file_sizes, merge_counts, plan_shards
 from ..text.vocab import Vocabulary
-from .driver import DIVERGED_LIMIT, chunk_layout
+from .driver import chunk_layout
 from .model import (
+    DIVERGED_LIMIT,
     TrainOptions,
     TrainStats,
     Word2VecModel,

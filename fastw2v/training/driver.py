@@ -10,6 +10,7 @@ the model object are in :mod:`fastw2v.training.model`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
@@ -27,12 +28,20 @@ from ..engine.sampling import keep_probabilities, learning_rate, sigmoid_table
 from ..errors import FastW2VError
 from ..files import check_output_path
 from ..progress import Display, elapsed, format_rate
+from ..text.cache import CacheDir, DamagedEntry, TokenCache
 from ..text.corpus import Corpus, EncodedCorpus
 from ..text.encode import vocab_and_corpus
 from ..text.vocab import Vocabulary
 from .checkpoint import load_checkpoint, save_checkpoint
 from .log import TrainingLog
-from .model import TrainOptions, TrainState, TrainStats, Word2VecModel, initial_vectors
+from .model import (
+    DIVERGED_LIMIT,
+    TrainOptions,
+    TrainState,
+    TrainStats,
+    Word2VecModel,
+    initial_vectors,
+)
 
 CHUNK_WORDS = 10_000  # sentences are grouped into chunks of about this many words
 SEGMENT_WORDS = 1 << 22  # words of corpus per kernel call (16 MB of token ids)
@@ -87,17 +96,21 @@ class RunControl:
 
 def train(corpus, *, vocab: Vocabulary | str | os.PathLike | None = None,
           save_vocab: str | os.PathLike | None = None, progress: bool | Display = False,
-          cache_dir: str | os.PathLike | None = None, control: RunControl | None = None,
-          **options) -> Word2VecModel:
+          cache_dir: str | os.PathLike | None = None, tmp_dir: str | os.PathLike | None = None,
+          in_memory: bool = False, control: RunControl | None = None, **options) -> Word2VecModel:
     """Train word vectors on ``corpus`` and return the model.
 
     ``corpus``: a path, a list of paths (plain, .gz, .bz2 or .xz), or an iterable
     of sentences given as lists of str tokens. ``vocab``: a :class:`Vocabulary`
     or a word2vec.c vocabulary file to use instead of counting. ``options``: the
     fields of :class:`TrainOptions`. ``progress``: show progress bars on stderr.
-    ``cache_dir``: keep the encoded corpus there as a memory-mapped token cache,
-    reused by later runs on the same files (see :mod:`fastw2v.text.cache`).
     ``control``: checkpoints, loss, log (see :class:`RunControl`).
+
+    Where the encoded corpus of files lives (:mod:`fastw2v.text.cache`): by
+    default in a private temporary cache under ``tmp_dir`` (or the system's
+    temporary directory), removed when the run ends unless a checkpoint of the
+    unfinished run needs it; with ``cache_dir``, in a cache kept there for later
+    runs on the same files; with ``in_memory``, in memory, writing nothing.
     """
     opts = TrainOptions(**options).resolved()
     control = _control(control, progress)
@@ -107,29 +120,35 @@ def train(corpus, *, vocab: Vocabulary | str | os.PathLike | None = None,
         vocab = Vocabulary.load(vocab, opts.min_count)
     if save_vocab is not None:
         check_output_path(save_vocab)
+    store = corpus_store(source, cache_dir, tmp_dir, in_memory)
+    with _store_kept_for_checkpoints(store, control):
+        t0 = time.perf_counter()
+        vocab, encoded, how, entry = prepare_corpus(source, opts, vocab, store, display)
+        stats = TrainStats(words_per_epoch=encoded.n_words, prepare_seconds=elapsed(t0))
+        display.line(f"vocabulary: {len(vocab):,} words, corpus: {encoded.n_words:,} words in "
+                     f"{encoded.n_sentences:,} sentences ({how}, {stats.prepare_seconds:.1f} s)")
+        if save_vocab is not None:
+            vocab.save(save_vocab)
 
-    t0 = time.perf_counter()
-    vocab, encoded, how = prepare_corpus(source, opts, vocab, cache_dir, display)
-    stats = TrainStats(words_per_epoch=encoded.n_words, prepare_seconds=elapsed(t0))
-    display.line(f"vocabulary: {len(vocab):,} words, corpus: {encoded.n_words:,} words in "
-                 f"{encoded.n_sentences:,} sentences ({how}, {stats.prepare_seconds:.1f} s)")
-    if save_vocab is not None:
-        vocab.save(save_vocab)
-
-    syn0, syn1 = initial_vectors(len(vocab), opts.dim, opts.seed, output_rows(opts.loss, len(vocab)))
-    model = Word2VecModel(vocab, syn0, syn1, opts, stats)
-    control.checkpoint_info.setdefault("corpus", source.fingerprint())
-    run_epochs(model, encoded, control, TrainState())
+        syn0, syn1 = initial_vectors(len(vocab), opts.dim, opts.seed, output_rows(opts.loss, len(vocab)))
+        model = Word2VecModel(vocab, syn0, syn1, opts, stats)
+        control.checkpoint_info.setdefault("corpus", source.fingerprint())
+        run_epochs(model, encoded, control, TrainState())
+        encoded.close()
+    _summary(model, entry, display)
     return model
 
 
 def resume(checkpoint: str | os.PathLike, *, cache_dir: str | os.PathLike | None = None,
+           tmp_dir: str | os.PathLike | None = None, in_memory: bool = False,
            control: RunControl | None = None, progress: bool | Display = False,
            corpus=None) -> Word2VecModel:
     """Continue the run saved in ``checkpoint`` to its end and return the model.
 
     The corpus files named in the checkpoint must be unchanged (same sizes and
-    modification times); ``corpus`` overrides where they are.
+    modification times); ``corpus`` overrides where they are. The temporary
+    cache the interrupted run kept is used (and removed at the end) when it is
+    still there; ``cache_dir``, ``tmp_dir`` and ``in_memory`` are as for :func:`train`.
     """
     model, state, info = load_checkpoint(checkpoint)
     control = _control(control, progress)
@@ -143,16 +162,34 @@ def resume(checkpoint: str | os.PathLike, *, cache_dir: str | os.PathLike | None
     if corpus is None and source.fingerprint() != info["corpus"]:
         raise FastW2VError(f"the corpus changed since the checkpoint {checkpoint} was written "
                            "(file sizes or modification times differ); cannot resume exactly")
+    kept = info.get("cache") or {}
+    store = None
+    if cache_dir is None and not in_memory and kept.get("temporary"):
+        store = CacheDir.adopt(kept.get("dir", ""))
+    store = store or corpus_store(source, cache_dir, tmp_dir, in_memory)
     opts = model.options
-    t0 = time.perf_counter()
-    _, encoded, how = prepare_corpus(source, opts, model.vocab, cache_dir, control.display)
-    model.stats.words_per_epoch = encoded.n_words
-    model.stats.prepare_seconds = elapsed(t0)
-    control.display.line(f"resuming epoch {state.epoch + 1} of {opts.epochs} at "
-                         f"{state.epoch_words / max(encoded.n_words, 1):.0%} from {checkpoint} "
-                         f"(corpus: {how}, {model.stats.prepare_seconds:.1f} s)")
-    run_epochs(model, encoded, control, state)
+    with _store_kept_for_checkpoints(store, control):
+        t0 = time.perf_counter()
+        _, encoded, how, entry = prepare_corpus(source, opts, model.vocab, store, control.display)
+        model.stats.words_per_epoch = encoded.n_words
+        model.stats.prepare_seconds = elapsed(t0)
+        control.display.line(f"resuming epoch {state.epoch + 1} of {opts.epochs} at "
+                             f"{state.epoch_words / max(encoded.n_words, 1):.0%} from {checkpoint} "
+                             f"(corpus: {how}, {model.stats.prepare_seconds:.1f} s)")
+        run_epochs(model, encoded, control, state)
+        encoded.close()
+    _summary(model, entry, control.display)
     return model
+
+
+def _summary(model: Word2VecModel, entry: TokenCache | None, display: Display) -> None:
+    """The run's last line: words, time, speed, and the token cache entry when one is kept."""
+    stats = model.stats
+    kept = ""
+    if entry is not None and not entry.temporary:
+        kept = f"; token cache kept: {entry.path('*')} ({entry.size_bytes() / 1e6:,.1f} MB)"
+    display.line(f"trained {stats.words_trained:,} words in {stats.train_seconds:.1f} s "
+                 f"({format_rate(stats.words_per_second)}, {model.options.threads} threads){kept}")
 
 
 def _control(control: RunControl | None, progress: bool | Display) -> RunControl:
@@ -165,30 +202,65 @@ def _control(control: RunControl | None, progress: bool | Display) -> RunControl
     return control
 
 
-def prepare_corpus(source: Corpus, opts: TrainOptions, vocab: Vocabulary | None,
-                   cache_dir, display: Display) -> tuple[Vocabulary, EncodedCorpus, str]:
-    """The vocabulary and the encoded corpus: from the token cache, or by reading."""
-    if cache_dir is not None and source.files is not None:
-        from ..text.cache import TokenCache
+def corpus_store(source: Corpus, cache_dir, tmp_dir, in_memory: bool) -> CacheDir | None:
+    """Where the encoded corpus goes: a kept cache, a temporary one, or memory (None)."""
+    if in_memory or source.files is None:
+        return None
+    if cache_dir is not None:
+        return CacheDir.kept(cache_dir)
+    return CacheDir.temporary(tmp_dir)
 
+
+@contextlib.contextmanager
+def _store_kept_for_checkpoints(store: CacheDir | None, control: RunControl):
+    """Remove a temporary cache when the run ends, unless it stops unfinished after a
+    checkpoint: the checkpoint names the cache (``info["cache"]``) and resuming uses it."""
+    if store is not None:
+        control.checkpoint_info["cache"] = {"dir": str(store.path), "temporary": store.temporary}
+    try:
+        yield
+    except BaseException:
+        if store is not None and not (store.temporary and control.last_checkpoint is not None):
+            store.remove()
+        raise
+    if store is not None:
+        store.remove()
+
+
+def prepare_corpus(source: Corpus, opts: TrainOptions, vocab: Vocabulary | None,
+                   store: CacheDir | None, display: Display):
+    """The vocabulary, the encoded corpus, how it was had (for the ``vocabulary:``
+    line) and its cache entry (None in memory): from the token cache, or by reading.
+
+    An entry that cannot be trusted (:class:`fastw2v.text.cache.DamagedEntry`) is
+    rebuilt, with one warning line.
+    """
+    if store is not None:
         # A run that counted its vocabulary cached the corpus under the counting
         # options; a resumed run (same vocabulary) can use that entry too.
-        candidates = [TokenCache(cache_dir, source, opts, None)]
+        candidates = [TokenCache(store, source, opts, None)]
         if vocab is not None:
-            candidates.append(TokenCache(cache_dir, source, opts, vocab))
+            candidates.append(TokenCache(store, source, opts, vocab))
         for cache in candidates:
-            found = cache.open()
+            try:
+                found = cache.open()
+            except DamagedEntry as exc:
+                display.warning(f"the token cache entry {cache.path('json')} cannot be trusted "
+                                f"({exc}); rebuilding it")
+                cache.remove()
+                continue
             if found is not None and (vocab is None or (found[0].words == vocab.words and
                                                          np.array_equal(found[0].counts, vocab.counts))):
-                return (vocab or found[0], found[1], f"from cache {cache.name}")
+                return vocab or found[0], found[1], f"from cache {cache.name}", cache
         with display.phase("reading", source.total_bytes) as update:
             vocab, encoded = cache.build(progress=update)
-        return vocab, encoded, f"cached as {cache.name}"
+        where = "a temporary cache" if store.temporary else f"cached as {cache.name}"
+        return vocab, encoded, where, cache
     with display.phase("reading", source.total_bytes) as update:
         vocab, encoded = vocab_and_corpus(
             source, min_count=opts.min_count, max_vocab_size=opts.max_vocab_size,
             max_sentence_length=opts.max_sentence_length, vocab=vocab, progress=update)
-    return vocab, encoded, "in memory"
+    return vocab, encoded, "in memory", None
 
 
 def segments(chunk_starts: np.ndarray, sentence_ends: np.ndarray, words: int) -> list[tuple[int, int]]:
@@ -206,9 +278,6 @@ def segments(chunk_starts: np.ndarray, sentence_ends: np.ndarray, words: int) ->
     cuts = np.flatnonzero(np.diff(marks)) + 1
     bounds = [0] + cuts.tolist() + [n_chunks]
     return [(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:]) if hi > lo]
-
-
-DIVERGED_LIMIT = 1e4  # a vector component beyond this means training has blown up
 
 
 def run_epochs(model: Word2VecModel, encoded: EncodedCorpus, control: RunControl,
@@ -310,8 +379,7 @@ def run_epochs(model: Word2VecModel, encoded: EncodedCorpus, control: RunControl
     if control.log is not None:
         control.log.write({"event": "end", "words": state.words_done,
                            "seconds": round(state.train_seconds, 3)})
-    display.line(f"trained {stats.words_trained:,} words in {stats.train_seconds:.1f} s "
-                 f"({format_rate(stats.words_per_second)}, {opts.threads} threads)")
+
 
 
 def _end_epoch(model: Word2VecModel, state: TrainState, corpus_words: int, report_loss: bool,
@@ -341,7 +409,7 @@ def _check_numerics(model: Word2VecModel, state: TrainState, control: RunControl
         if not kernels.all_within(matrix, DIVERGED_LIMIT):
             where = (f"epoch {state.epoch + 1}, "
                      f"{state.epoch_words / max(model.stats.words_per_epoch, 1):.0%} through")
-            last = (f"; the last good checkpoint is {control.last_checkpoint}"
+            last = (f"; the last good checkpoint is {control.last_checkpoint}{_kept_cache_note(control)}"
                     if control.last_checkpoint else "")
             raise FastW2VError(
                 f"training diverged: the {name} vectors hold NaN, infinite or huge values "
@@ -361,8 +429,16 @@ def _stopped_message(model: Word2VecModel, state: TrainState, control: RunContro
           f"{state.epoch_words / max(model.stats.words_per_epoch, 1):.0%} through")
     if control.checkpoint is None:
         return f"interrupted at {at} (no checkpoint was asked for)"
-    return (f"interrupted at {at}; checkpoint written to {control.checkpoint}; "
-            f"continue with: fastw2v train --resume {control.checkpoint}")
+    return (f"interrupted at {at}; checkpoint written to {control.checkpoint}"
+            f"{_kept_cache_note(control)}; continue with: fastw2v train --resume {control.checkpoint}")
+
+
+def _kept_cache_note(control: RunControl) -> str:
+    """Where a temporary cache kept for the checkpoint is, for the line that names it."""
+    cache = control.checkpoint_info.get("cache") or {}
+    if not cache.get("temporary"):
+        return ""
+    return f" (its encoded corpus is kept in {cache['dir']} until the run is resumed and ends)"
 
 
 class _Watch:

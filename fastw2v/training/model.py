@@ -23,6 +23,11 @@ from ..vectors.word2vec_format import save_word2vec
 from .export import exported_vectors
 
 MODELS = ("sg", "cbow")
+# Upper limits of the integer options.
+_MOST = {"dim": 100_000, "window": 10_000, "negative": 10_000, "epochs": 1_000_000, "threads": 4096,
+         "min_count": 2**62, "max_vocab_size": 2**62, "max_sentence_length": 2**31 - 1,
+         "seed": 2**63 - 1}
+DIVERGED_LIMIT = 1e4  # a vector component beyond this means training has blown up
 BATCHING = ("shared-negatives", "none")
 
 
@@ -69,6 +74,12 @@ class TrainOptions:
             raise FastW2VError(f"--threads must be at least 1 (got {o.threads})")
         if o.max_vocab_size < 0:
             raise FastW2VError(f"--max-vocab-size must be 0 (no limit) or positive (got {o.max_vocab_size})")
+        if o.seed < 0:
+            raise FastW2VError(f"--seed must be 0 or more (got {o.seed})")
+        for name, most in _MOST.items():  # far beyond any real use; keeps every allocation sane
+            if getattr(o, name) > most:
+                raise FastW2VError(f"--{name.replace('_', '-')} must be at most {most:,} "
+                                   f"(got {getattr(o, name):,})")
         if o.alpha is None:
             o.alpha = 0.025 if o.model == "sg" else 0.05
         if o.min_alpha is None:
