@@ -181,6 +181,25 @@ def test_vocab_load_malformed_file_is_a_clear_error(tmp_path, content, lineno):
     assert f"{path}:{lineno}" in message and "word count" in message and "\n" not in message
 
 
+@pytest.mark.parametrize("content, message", [
+    ("a 3\nb 2\na 1\n", ":3: the word 'a' is already on line 1"),  # a vocabulary lists each word once
+    ("a 3\nb 1234567890123456\n", ":2: count 1234567890123456 is implausibly large"),
+])
+def test_vocab_load_refuses_repeated_words_and_huge_counts(tmp_path, content, message):
+    (tmp_path / "v.txt").write_text(content)
+    with pytest.raises(FastW2VError, match=message):
+        Vocabulary.load(tmp_path / "v.txt")
+
+
+def test_vocab_bytes_round_trip_and_refusals():
+    v = Vocabulary.from_counts({"the": 10, "ünïcode": 4, "</s>": 2})
+    back = Vocabulary.from_bytes(v.to_bytes())
+    assert back.words == v.words and back.counts.tolist() == v.counts.tolist()
+    for bad in (b"a 1\na 1\n", b"a 0\n", b"a -1\n", b"a\n", b"a 1", b" 1\n", b"a 1234567890123456\n"):
+        with pytest.raises(ValueError):
+            Vocabulary.from_bytes(bad)
+
+
 @pytest.mark.parametrize("content", ["", "\n\n", "</s> 0\n"])
 def test_vocab_load_without_words_is_an_error(tmp_path, content):
     (tmp_path / "v.txt").write_text(content)
