@@ -286,7 +286,8 @@ def phrase_corpus(corpus, output, *, passes: int = 2, threshold=(200.0, 100.0),
             display.line(f"pass {k + 1}: {summary['words']:,} words, {summary['joined']:,} pairs joined "
                          f"at threshold {t:g}, {summary['seconds']:.1f} s "
                          f"({format_rate(summary['words'] / max(summary['seconds'], 1e-9))})")
-            source = Corpus(target)
+            if not last:  # the output itself is never read back: it may be a pipe
+                source = Corpus(target)
     finally:
         for name in tmp_paths:
             with contextlib.suppress(OSError):
