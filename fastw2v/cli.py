@@ -123,7 +123,7 @@ def train(
     Ctrl-C (or SIGTERM) stops within seconds and writes a checkpoint; continue
     with --resume CHECKPOINT.
     """
-    from .files import check_distinct, check_output_path, companion_path, recorded_path
+    from .files import check_distinct, check_output_path, classify_output, companion_path, recorded_path
     from .training.driver import RunControl
     from .training.driver import resume as resume_run
     from .training.driver import train as train_model
@@ -201,7 +201,8 @@ def train(
         "save_output": recorded_path(save_output) if save_output else None}
     if eval_every_epoch:
         control.on_epoch = _epoch_scorer(analogies, similarity, quiet)
-    cache = None if no_cache else cache_dir or output.resolve().parent / ".fastw2v-cache"
+    beside_output = classify_output(output).scratch_dir  # None for a device or pipe: nothing goes beside it
+    cache = None if no_cache else cache_dir or (beside_output and beside_output.resolve() / ".fastw2v-cache")
     if log is not None:
         control.log = TrainingLog(log)
     try:
