@@ -183,7 +183,7 @@ def test_dev_fd_of_a_pipe_like_process_substitution(tmp_path, corpus, cache):
         with os.fdopen(read_end, "rb") as pipe:
             read_end = None
             data = pipe.read()
-        out, err = child.communicate(timeout=240)
+        _, err = child.communicate(timeout=240)
     finally:
         for fd in (read_end, write_end):
             if fd is not None:
@@ -500,9 +500,8 @@ def test_atomic_write_in_place_and_its_errors(tmp_path):
     null, full = char_device(tmp_path / "null", 3), char_device(tmp_path / "full", 7)
     with atomic_write(null, "w") as f:
         f.write("discarded\n")
-    with pytest.raises(FastW2VError) as failed:
-        with atomic_write(full) as f:
-            f.write(b"x" * 100_000)
+    with pytest.raises(FastW2VError) as failed, atomic_write(full) as f:
+        f.write(b"x" * 100_000)
     assert str(failed.value) == f"cannot write {full}: No space left on device"
     assert sorted(os.listdir(tmp_path)) == ["full", "null"]
 
