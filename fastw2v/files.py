@@ -66,8 +66,6 @@ class Output:
 def classify_output(path: str | os.PathLike) -> Output:
     """Say what kind of output ``path`` is, or raise FastW2VError if it cannot be written."""
     path = Path(path)
-    if not str(path):
-        raise FastW2VError("output path is empty")
     if _is_descriptor_path(path):
         return _classify_descriptor(path)
     try:
