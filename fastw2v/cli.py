@@ -126,7 +126,7 @@ def train(
     Ctrl-C (or SIGTERM) stops within seconds and writes a checkpoint; continue
     with --resume CHECKPOINT.
     """
-    from .files import check_output_path
+    from .files import check_distinct, check_output_path, companion_path, recorded_path
     from .training.driver import RunControl
     from .training.driver import resume as resume_run
     from .training.driver import train as train_model
@@ -140,7 +140,9 @@ def train(
         if fixed:
             raise FastW2VError(f"--{fixed[0].replace('_', '-')} cannot be changed when resuming: "
                                "the checkpoint's training options are used")
-        saved = _saved_run(read_info(resume), resume)
+        info = read_info(resume)
+        saved = _saved_run(info, resume)
+        corpus = [Path(f["path"]) for f in info.get("corpus", [])]
         output = output or Path(saved["output"])
         binary = binary or saved.get("binary", False)
         classes = classes or saved.get("classes", 0)
@@ -152,16 +154,21 @@ def train(
         raise FastW2VError("missing option '--output' / '-o'")
     check_output_path(output)
     auto_checkpoint = checkpoint is None and (resume is None or saved.get("auto_checkpoint", False))
-    checkpoint = checkpoint or resume or output.with_name(output.name + ".checkpoint")
-    check_output_path(checkpoint)
+    checkpoint = checkpoint or resume or companion_path(output, ".checkpoint")  # None beside a device or pipe
+    if checkpoint is not None:
+        check_output_path(checkpoint)
     if checkpoint_every is not None and not checkpoint_every > 0:
         raise FastW2VError(f"--checkpoint-every must be a positive number of minutes (got {checkpoint_every})")
+    if checkpoint_every is not None and checkpoint is None:
+        raise FastW2VError(f"--checkpoint-every needs --checkpoint FILE: --output {output} is not a regular file")
     if log is not None:
         check_output_path(log)
     if classes < 0:
         raise FastW2VError(f"--classes must be 0 (off) or positive (got {classes})")
     if classes:
-        classes_output = classes_output or output.with_name(output.name + ".classes.txt")
+        classes_output = classes_output or companion_path(output, ".classes.txt")
+        if classes_output is None:
+            raise FastW2VError(f"--classes needs --classes-output FILE: --output {output} is not a regular file")
         check_output_path(classes_output)
     if cbow is not None:
         if cbow not in (0, 1):
@@ -175,19 +182,26 @@ def train(
     check_export(loss, export, save_output)
     if save_output is not None:
         check_output_path(save_output)
-        if save_output.resolve() == output.resolve():
-            raise FastW2VError(f"--save-output {save_output} is the same file as --output")
         if loss == "nce":
             check_output_path(biases_path(save_output))
+    check_distinct(
+        outputs={"--output": output, "--save-output": save_output,
+                 "--save-output's biases file": biases_path(save_output) if save_output and loss == "nce" else None,
+                 "--checkpoint": checkpoint, "--save-vocab": save_vocab,
+                 "--classes-output": classes_output if classes else None, "--log": log},
+        inputs={"the corpus file": corpus, "the --read-vocab file": read_vocab,
+                "the --analogies file": analogies, "the --similarity file": similarity,
+                "the checkpoint being resumed": resume},
+        updates={"--checkpoint": "the checkpoint being resumed"})
     if dask is not None:
         _check_dask_options(ctx)
     control = RunControl(report_loss=report_loss, checkpoint=checkpoint,
                          checkpoint_every=checkpoint_every)
     control.checkpoint_info["cli"] = {
-        "output": str(output.resolve()), "binary": binary, "classes": classes,
-        "classes_output": str(classes_output.resolve()) if classes_output else None,
+        "output": recorded_path(output), "binary": binary, "classes": classes,
+        "classes_output": recorded_path(classes_output) if classes_output else None,
         "auto_checkpoint": auto_checkpoint, "loss": loss, "export": export,
-        "save_output": str(save_output.resolve()) if save_output else None}
+        "save_output": recorded_path(save_output) if save_output else None}
     if eval_every_epoch:
         control.on_epoch = _epoch_scorer(analogies, similarity, quiet)
     if log is not None:
@@ -233,7 +247,7 @@ def train(
     if not quiet:
         print(f"wrote {len(trained.words):,} vectors of {trained.options.dim} dimensions to {output}",
               file=sys.stderr)
-    if auto_checkpoint and checkpoint_every is None:
+    if auto_checkpoint and checkpoint_every is None and checkpoint is not None:
         Path(checkpoint).unlink(missing_ok=True)  # an interrupt's checkpoint, now used up
 
 
@@ -410,10 +424,12 @@ def phrases(
 
     Score of a pair: (count(a b) - min_count) / count(a) / count(b) * total_words.
     """
+    from .files import check_distinct
     from .progress import Display, format_rate
     from .text.corpus import Corpus
     from .text.phrases import phrase_corpus
 
+    check_distinct({"--output": output}, {"the corpus file": corpus})
     display = Display(not quiet)
     summaries = phrase_corpus(Corpus(corpus), output, passes=passes, threshold=threshold or [100.0],
                               min_count=min_count, delimiter=delimiter, progress=display)
@@ -437,13 +453,14 @@ def classes(
     """Cluster the words of VECTORS into K classes (spherical k-means, as word2vec.c -classes)."""
     import time
 
-    from .files import check_output_path
+    from .files import check_distinct, check_output_path
     from .progress import Display
     from .vectors.classes import kmeans_classes, save_classes
     from .vectors.query import load_vectors
 
     _check_counts(limit=limit)
     check_output_path(output)
+    check_distinct({"--output": output}, {"the vectors file": vectors})
     start = time.perf_counter()
     wv = load_vectors(vectors, limit=limit)
     labels = kmeans_classes(wv.vectors, k, iterations=iterations, seed=seed)
@@ -459,10 +476,12 @@ def plot_command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary."),
 ) -> None:
     """Draw loss per word and evaluation scores per epoch from a training LOG."""
+    from .files import check_distinct
     from .pictures.plots import check_figure_path, plot_training_log
     from .progress import Display
 
     check_figure_path(output)
+    check_distinct({"--output": output}, {"the training log": log})
     drawn = plot_training_log(log, output)
     last = drawn.epochs[-1]
     scores = last.get("scores") if isinstance(last.get("scores"), dict) else {}
@@ -499,6 +518,7 @@ def map_command(
         parse_words,
         plot_word_map,
     )
+    from .files import check_distinct
     from .pictures.projection import check_method
     from .progress import Display
     from .vectors.query import load_vectors
@@ -506,6 +526,7 @@ def map_command(
     _check_counts(limit=limit, seed=seed)
     method = check_method(method)
     check_figure_path(output)
+    check_distinct({"--output": output}, {"the vectors file": vectors})
     chosen = parse_words(words) if words is not None else None
     if chosen is not None and top is not None:
         raise FastW2VError("give either --words or --top, not both")
@@ -535,13 +556,16 @@ def export_projector_command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary."),
 ) -> None:
     """Write VECTORS as the TensorFlow Embedding Projector's vectors.tsv and metadata.tsv."""
-    from .pictures.projector import check_projector_dir, export_projector
+    from .files import check_distinct
+    from .pictures.projector import METADATA_FILE, VECTORS_FILE, check_projector_dir, export_projector
     from .progress import Display
     from .vectors.query import load_vectors
 
     if top is not None and top < 1:
         raise FastW2VError(f"--top must be 1 or more (got {top})")
     check_projector_dir(directory)
+    check_distinct({"the projector file": [directory / VECTORS_FILE, directory / METADATA_FILE]},
+                   {"the vectors file": vectors})
     wv = load_vectors(vectors, limit=top)
     vectors_path, metadata_path = export_projector(wv.words, wv.vectors, directory)
     Display(not quiet).line(f"wrote {vectors_path} and {metadata_path.name}: {len(wv.words):,} words, "

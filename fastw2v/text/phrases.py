@@ -34,7 +34,7 @@ import numpy as np
 from numba import njit
 
 from ..errors import FastW2VError
-from ..files import atomic_write, check_output_path
+from ..files import atomic_write, classify_output
 from ..progress import Display, format_rate
 from .corpus import Corpus, EncodedCorpus
 from .encode import vocab_and_corpus
@@ -253,14 +253,16 @@ def phrase_corpus(corpus, output, *, passes: int = 2, threshold=(200.0, 100.0),
     """Run ``passes`` word2phrase passes over ``corpus``, writing the result to ``output``.
 
     ``threshold`` is one number for every pass or one per pass (word2vec.c's demo:
-    200 then 100). Intermediate passes go to a temporary file beside ``output``.
+    200 then 100). Intermediate passes go to a temporary file beside ``output`` (in the
+    system's temporary directory when ``output`` is a pipe or a device).
     Returns one summary dict per pass (see :func:`phrase_pass`).
     """
     if passes < 1:
         raise FastW2VError(f"--passes must be 1 or more (got {passes})")
     thresholds = _thresholds(threshold, passes)
     _check_params(min_count, thresholds, delimiter)
-    output = check_output_path(output)
+    where = classify_output(output)  # intermediate passes go beside the file written, or to /tmp for a pipe
+    output = where.path
     display = progress if isinstance(progress, Display) else Display(bool(progress))
     source = _as_corpus(corpus)
     summaries = []
@@ -272,7 +274,7 @@ def phrase_corpus(corpus, output, *, passes: int = 2, threshold=(200.0, 100.0),
                 target = output
             else:
                 fd, name = tempfile.mkstemp(prefix=f".{output.name}.pass{k + 1}.", suffix=".txt",
-                                            dir=output.parent)
+                                            dir=where.scratch_dir)
                 os.close(fd)
                 tmp_paths.append(name)
                 target = Path(name)
@@ -284,7 +286,8 @@ def phrase_corpus(corpus, output, *, passes: int = 2, threshold=(200.0, 100.0),
             display.line(f"pass {k + 1}: {summary['words']:,} words, {summary['joined']:,} pairs joined "
                          f"at threshold {t:g}, {summary['seconds']:.1f} s "
                          f"({format_rate(summary['words'] / max(summary['seconds'], 1e-9))})")
-            source = Corpus(target)
+            if not last:  # the output itself is never read back: it may be a pipe
+                source = Corpus(target)
     finally:
         for name in tmp_paths:
             with contextlib.suppress(OSError):
