@@ -6,14 +6,17 @@ with exit status 2 and no traceback; no output file is written in that case.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
-from .errors import FastW2VError
+from .errors import FastW2VError, Interrupted
 
 try:  # typer >= 0.2x carries its own copy of click
     from typer import TyperException as _UsageProblem
@@ -247,8 +250,11 @@ def train(
     if not quiet:
         print(f"wrote {len(trained.words):,} vectors of {trained.options.dim} dimensions to {output}",
               file=sys.stderr)
-    if auto_checkpoint and checkpoint_every is None and checkpoint is not None:
-        Path(checkpoint).unlink(missing_ok=True)  # an interrupt's checkpoint, now used up
+    # An interrupt's checkpoint is used up once the run it belongs to has written its
+    # output; a checkpoint this run neither wrote nor resumed from is not ours to delete.
+    if auto_checkpoint and checkpoint_every is None and checkpoint is not None and (
+            control.last_checkpoint is not None or resume is not None):
+        Path(checkpoint).unlink(missing_ok=True)
 
 
 # What a checkpoint written by the CLI keeps of its run, and the types each must have.
@@ -674,7 +680,8 @@ def main(argv: list[str] | None = None) -> int:
     _fixed_mmap_threshold()
     command = typer.main.get_command(app)
     try:
-        result = command.main(args=argv, prog_name="fastw2v", standalone_mode=False)
+        with _terminate_as_interrupt():
+            result = command.main(args=argv, prog_name="fastw2v", standalone_mode=False)
     except FastW2VError as exc:
         code = getattr(exc, "exit_code", 2)
         print(f"fastw2v: {'error: ' if code == 2 else ''}{exc}", file=sys.stderr)
@@ -686,6 +693,26 @@ def main(argv: list[str] | None = None) -> int:
         print("fastw2v: interrupted", file=sys.stderr)
         return _exit(130)
     return _exit(result if isinstance(result, int) else 0)
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """Ctrl-C and SIGTERM (a job scheduler's stop, ``kill``) unwind the command with
+    :class:`Interrupted`, so that cleanups run (a temporary token cache is removed, no
+    temporary output file is left) and one line says so. While it trains, the driver
+    answers both signals itself, with a checkpoint."""
+    def interrupt(signum, frame):
+        raise Interrupted("interrupted")
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.signal(s, interrupt) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 # glibc's mallopt parameter number for the mmap threshold.

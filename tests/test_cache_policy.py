@@ -254,3 +254,36 @@ def test_entries_are_found_by_key_only_when_their_inputs_match(tmp_path, corpus_
                                                          "manifest_sha256"}
     other = TokenCache(store, Corpus([corpus_file]), TrainOptions(**{**SETTINGS, "min_count": 2}).resolved())
     assert other.key != entry.key and other.open() is None
+
+
+def test_sigterm_while_reading_removes_the_temporary_cache(tmp_path, corpus_file, monkeypatch, capsys):
+    """A job scheduler's stop before training has begun: the run unwinds as for Ctrl-C."""
+    import fastw2v.text.cache as cache_module
+
+    encode = cache_module.vocab_and_corpus
+
+    def terminated(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.05)
+        return encode(*args, **kwargs)
+
+    monkeypatch.setattr(cache_module, "vocab_and_corpus", terminated)
+    before = run_directories()
+    assert main(["train", str(corpus_file), "-o", str(tmp_path / "v.txt"), *FAST]) == 130
+    assert capsys.readouterr().err.strip().splitlines()[-1] == "fastw2v: interrupted"
+    assert run_directories() == before and os.listdir(tmp_path) == []
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # the handler is put back
+
+
+def test_a_finished_run_deletes_only_a_checkpoint_of_its_own(tmp_path, corpus_file, monkeypatch):
+    """OUTPUT.checkpoint left by an earlier, interrupted run is not this run's to delete."""
+    out, ckpt = tmp_path / "v.txt", tmp_path / "v.txt.checkpoint"
+    interrupt_in_epoch(monkeypatch, 1)
+    assert main(["train", str(corpus_file), "-o", str(out), "-q", *FAST]) == 130
+    monkeypatch.undo()
+    kept = Path(read_info(ckpt)["cache"]["dir"])
+    before = ckpt.read_bytes()
+    assert main(["train", str(corpus_file), "-o", str(out), "-q", *FAST, "--seed", "4"]) == 0
+    assert ckpt.read_bytes() == before  # still there for `--resume`
+    assert main(["train", "--resume", str(ckpt), "-q"]) == 0
+    assert not ckpt.exists() and not kept.exists()

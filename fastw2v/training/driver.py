@@ -25,7 +25,7 @@ from numba import njit
 from ..engine import kernels
 from ..engine.losses import kernel_tables, output_rows
 from ..engine.sampling import keep_probabilities, learning_rate, sigmoid_table
-from ..errors import FastW2VError
+from ..errors import FastW2VError, Interrupted
 from ..files import check_output_path
 from ..progress import Display, elapsed, format_rate
 from ..text.cache import CacheDir, DamagedEntry, TokenCache
@@ -73,10 +73,8 @@ def chunk_layout(sentence_ends: np.ndarray, chunk_words: int = CHUNK_WORDS) -> n
     return starts
 
 
-class TrainingStopped(FastW2VError):
+class TrainingStopped(Interrupted):
     """Training stopped before the end (an interrupt); a checkpoint holds the state."""
-
-    exit_code = 130
 
 
 @dataclass
