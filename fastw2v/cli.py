@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
+import functools
+import inspect
 import signal
 import sys
 import threading
+import typing
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
 from .errors import FastW2VError, Interrupted
+from .training.model import TrainOptions
 
 try:  # typer >= 0.2x carries its own copy of click
     from typer import TyperException as _UsageProblem
@@ -36,41 +41,19 @@ def _root() -> None:
     """Train word2vec embeddings (skip-gram and CBOW) fast on multicore CPUs."""
 
 
-@app.command(no_args_is_help=True)
+def flag_of(field: str) -> str:
+    """The command line's flag for a field of :class:`fastw2v.TrainOptions`."""
+    return "--" + field.replace("_", "-")
+
+
 def train(
     ctx: typer.Context,
     corpus: Optional[List[Path]] = typer.Argument(None, help="Corpus files: plain text, .gz, .bz2 or .xz; "
                                                   "whitespace-separated tokens, one sentence per line."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Where to write the vectors "
                                           "(word2vec format). Required, except with --resume."),
-    model: str = typer.Option("sg", "--model", help="sg (skip-gram) or cbow."),
     cbow: Optional[int] = typer.Option(None, "--cbow", help="word2vec.c style: 1 for CBOW, 0 for skip-gram; "
                                        "overrides --model."),
-    dim: int = typer.Option(100, "--dim", "--size", help="Vector dimensions."),
-    window: int = typer.Option(5, "--window", help="Maximum distance to a context word "
-                               "(each centre word draws its window uniformly from 1..window)."),
-    negative: int = typer.Option(5, "--negative", help="Negative samples per centre word."),
-    sample: float = typer.Option(1e-3, "--sample", help="Subsampling threshold for frequent words (0: off)."),
-    min_count: int = typer.Option(5, "--min-count", help="Ignore words seen fewer times than this."),
-    max_vocab_size: int = typer.Option(0, "--max-vocab-size", help="Prune the rarest words while counting "
-                                       "whenever more than this many are held (0: no limit)."),
-    alpha: Optional[float] = typer.Option(None, "--alpha", help="Starting learning rate "
-                                          "\\[default: 0.025 for sg, 0.05 for cbow]."),
-    min_alpha: Optional[float] = typer.Option(None, "--min-alpha", help="Final learning rate "
-                                              "\\[default: 0.0001 x alpha]."),
-    epochs: int = typer.Option(5, "--epochs", "--iter", help="Passes over the corpus."),
-    threads: Optional[int] = typer.Option(None, "--threads", help="Worker threads \\[default: all cores]."),
-    seed: int = typer.Option(1, "--seed", help="Random seed (same seed and --threads 1: same vectors)."),
-    ns_exponent: float = typer.Option(0.75, "--ns-exponent", help="Exponent of the unigram "
-                                      "distribution negatives are drawn from."),
-    max_sentence_length: int = typer.Option(10000, "--max-sentence-length", help="Cut longer lines "
-                                            "into sentences of at most this many tokens."),
-    batching: str = typer.Option("shared-negatives", "--batching", help="Skip-gram update rule: "
-                                 "shared-negatives (one negative set per centre word) or none "
-                                 "(word2vec.c's per-pair rule)."),
-    loss: str = typer.Option("ns", "--loss", help="Output layer: ns (negative sampling), nce "
-                             "(noise-contrastive estimation with a bias per word, as "
-                             "tf.nn.nce_loss) or hs (hierarchical softmax, as word2vec.c -hs 1)."),
     hs: Optional[int] = typer.Option(None, "--hs", help="word2vec.c style: 1 for --loss hs "
                                      "(hierarchical softmax alone; --negative is then unused)."),
     save_output: Optional[Path] = typer.Option(None, "--save-output", help="Also write the output "
@@ -123,217 +106,69 @@ def train(
     sync_merge: str = typer.Option("sum", "--sync-merge", help="With --dask: merge the workers' "
                                    "changes by their sum, or their average (Spark MLlib's rule)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
+    **options,
 ) -> None:
     """Train word vectors on CORPUS and write them to --output.
 
     Ctrl-C (or SIGTERM) stops within seconds and writes a checkpoint; continue
     with --resume CHECKPOINT.
     """
-    from .files import check_distinct, check_output_path, companion_path, recorded_path
-    from .training.driver import RunControl
-    from .training.driver import resume as resume_run
-    from .training.driver import train as train_model
-    from .training.export import biases_path, check_export, save_output_vectors
-    from .training.log import TrainingLog
+    from .progress import Display
+    from .training.plan import RunPlan, execute, plan_run
 
-    if resume is not None:
-        from .training.checkpoint import read_info
-
-        fixed = [p for p in _TRAINING_OPTIONS if ctx.get_parameter_source(p).name != "DEFAULT"]
-        if fixed:
-            raise FastW2VError(f"--{fixed[0].replace('_', '-')} cannot be changed when resuming: "
-                               "the checkpoint's training options are used")
-        info = read_info(resume)
-        saved = _saved_run(info, resume)
-        corpus = [Path(f["path"]) for f in info.get("corpus", [])]
-        output = output or Path(saved["output"])
-        binary = binary or saved.get("binary", False)
-        classes = classes or saved.get("classes", 0)
-        classes_output = classes_output or (Path(saved["classes_output"])
-                                            if saved.get("classes_output") else None)
-    elif not corpus:
-        raise FastW2VError("no corpus file given (or --resume CHECKPOINT)")
-    if output is None:
-        raise FastW2VError("missing option '--output' / '-o'")
-    check_output_path(output)
-    auto_checkpoint = checkpoint is None and (resume is None or saved.get("auto_checkpoint", False))
-    checkpoint = checkpoint or resume or companion_path(output, ".checkpoint")  # None beside a device or pipe
-    if checkpoint is not None:
-        check_output_path(checkpoint)
-    if checkpoint_every is not None and not checkpoint_every > 0:
-        raise FastW2VError(f"--checkpoint-every must be a positive number of minutes (got {checkpoint_every})")
-    if checkpoint_every is not None and checkpoint is None:
-        raise FastW2VError(f"--checkpoint-every needs --checkpoint FILE: --output {output} is not a regular file")
-    if log is not None:
-        check_output_path(log)
-    if classes < 0:
-        raise FastW2VError(f"--classes must be 0 (off) or positive (got {classes})")
-    if classes:
-        classes_output = classes_output or companion_path(output, ".classes.txt")
-        if classes_output is None:
-            raise FastW2VError(f"--classes needs --classes-output FILE: --output {output} is not a regular file")
-        check_output_path(classes_output)
-    if cbow is not None:
+    given = {name for name in ctx.params if ctx.get_parameter_source(name).name != "DEFAULT"}
+    if cbow is not None:  # word2vec.c's names for --model and --loss
         if cbow not in (0, 1):
             raise FastW2VError(f"--cbow must be 0 or 1 (got {cbow})")
-        model = "cbow" if cbow else "sg"
-    if resume is not None:
-        loss = saved.get("loss", "ns")
-        save_output = save_output or (Path(saved["save_output"]) if saved.get("save_output") else None)
-        export = export if ctx.get_parameter_source("export").name != "DEFAULT" else saved.get("export", "in")
-    loss = _loss_option(loss, hs)
-    check_export(loss, export, save_output)
-    if save_output is not None:
-        check_output_path(save_output)
-        if loss == "nce":
-            check_output_path(biases_path(save_output))
-    check_distinct(
-        outputs={"--output": output, "--save-output": save_output,
-                 "--save-output's biases file": biases_path(save_output) if save_output and loss == "nce" else None,
-                 "--checkpoint": checkpoint, "--save-vocab": save_vocab,
-                 "--classes-output": classes_output if classes else None, "--log": log},
-        inputs={"the corpus file": corpus, "the --read-vocab file": read_vocab,
-                "the --analogies file": analogies, "the --similarity file": similarity,
-                "the checkpoint being resumed": resume},
-        updates={"--checkpoint": "the checkpoint being resumed"})
-    if dask is not None:
-        _check_dask_options(ctx)
-    control = RunControl(report_loss=report_loss, checkpoint=checkpoint,
-                         checkpoint_every=checkpoint_every)
-    control.checkpoint_info["cli"] = {
-        "output": recorded_path(output), "binary": binary, "classes": classes,
-        "classes_output": recorded_path(classes_output) if classes_output else None,
-        "auto_checkpoint": auto_checkpoint, "loss": loss, "export": export,
-        "save_output": recorded_path(save_output) if save_output else None}
-    if eval_every_epoch:
-        control.on_epoch = _epoch_scorer(analogies, similarity, quiet)
-    if log is not None:
-        control.log = TrainingLog(log)
-    try:
-        if resume is not None:
-            trained = resume_run(resume, cache_dir=cache_dir, tmp_dir=tmp_dir, in_memory=no_cache,
-                                 control=control, progress=not quiet)
-        elif dask is not None:
-            from .training.distributed import SYNC_WORDS, train_distributed
-
-            trained = train_distributed(
-                [str(p) for p in corpus], dask, vocab=read_vocab, save_vocab=save_vocab,
-                progress=not quiet, sync_words=sync_every or SYNC_WORDS, merge=sync_merge,
-                model=model, dim=dim, window=window, negative=negative, sample=sample,
-                min_count=min_count, max_vocab_size=max_vocab_size, alpha=alpha,
-                min_alpha=min_alpha, epochs=epochs, threads=threads, seed=seed,
-                ns_exponent=ns_exponent, max_sentence_length=max_sentence_length,
-                batching=batching, loss=loss)
-        else:
-            trained = train_model(
-                [str(p) for p in corpus], vocab=read_vocab, save_vocab=save_vocab,
-                progress=not quiet, cache_dir=cache_dir, tmp_dir=tmp_dir, in_memory=no_cache,
-                control=control,
-                model=model, dim=dim, window=window, negative=negative, sample=sample,
-                min_count=min_count, max_vocab_size=max_vocab_size, alpha=alpha,
-                min_alpha=min_alpha, epochs=epochs, threads=threads, seed=seed,
-                ns_exponent=ns_exponent, max_sentence_length=max_sentence_length,
-                batching=batching, loss=loss)
-    finally:
-        if control.log is not None:
-            control.log.close()
-    if classes:
-        from .vectors.classes import kmeans_classes, save_classes
-
-        if classes > len(trained.words):
-            raise FastW2VError(f"--classes {classes} is more than the {len(trained.words)} words trained")
-        save_classes(classes_output, trained.words,
-                     kmeans_classes(trained.input_vectors, classes, seed=seed))
-    trained.save(output, binary=binary, export=export)
-    if save_output is not None:
-        save_output_vectors(trained, save_output, binary=binary)
-    if not quiet:
-        print(f"wrote {len(trained.words):,} vectors of {trained.options.dim} dimensions to {output}",
-              file=sys.stderr)
-    # An interrupt's checkpoint is used up once the run it belongs to has written its
-    # output; a checkpoint this run neither wrote nor resumed from is not ours to delete.
-    if auto_checkpoint and checkpoint_every is None and checkpoint is not None and (
-            control.last_checkpoint is not None or resume is not None):
-        Path(checkpoint).unlink(missing_ok=True)
-
-
-# What a checkpoint written by the CLI keeps of its run, and the types each must have.
-_SAVED_RUN = {"output": (str,), "binary": (bool,), "classes": (int,), "classes_output": (str, type(None)),
-              "auto_checkpoint": (bool,), "loss": (str,), "export": (str,), "save_output": (str, type(None))}
-
-
-def _saved_run(info: dict, path: Path) -> dict:
-    """The ``cli`` facts of a checkpoint, checked: it is a file from disk, not trusted."""
-    saved = info.get("cli")
-    if not isinstance(saved, dict) or not isinstance(saved.get("output"), str):
-        raise FastW2VError(f"cannot resume from {path}: the checkpoint names no output file "
-                           "(it was not written by the fastw2v command)")
-    for name, types in _SAVED_RUN.items():
-        if name in saved and not (isinstance(saved[name], types) and not
-                                  (isinstance(saved[name], bool) and bool not in types)):
-            raise FastW2VError(f"cannot read checkpoint {path}: its saved {name} is {saved[name]!r}")
-    return saved
-
-
-# Options that shape training; a resumed run takes them from its checkpoint.
-_TRAINING_OPTIONS = ("corpus", "model", "cbow", "dim", "window", "negative", "sample", "min_count",
-                     "max_vocab_size", "alpha", "min_alpha", "epochs", "seed", "ns_exponent",
-                     "max_sentence_length", "batching", "read_vocab", "save_vocab", "loss", "hs")
-
-
-def _check_dask_options(ctx: typer.Context) -> None:
-    """Options of a single-machine run that --dask does not offer."""
-    for name in ("resume", "checkpoint", "checkpoint_every", "cache_dir", "tmp_dir", "report_loss", "log",
-                 "eval_every_epoch"):
-        if ctx.get_parameter_source(name).name != "DEFAULT":
-            raise FastW2VError(f"--{name.replace('_', '-')} is not available with --dask")
-
-
-def _loss_option(loss: str, hs: Optional[int]) -> str:
-    """--loss, with word2vec.c's --hs 1 as an alias for --loss hs."""
-    from .engine.losses import LOSSES
-
+        options["model"] = "cbow" if cbow else "sg"
+        given.add("model")
     if hs is not None:
         if hs not in (0, 1):
             raise FastW2VError(f"--hs must be 0 or 1 (got {hs})")
-        if hs == 1 and loss not in ("ns", "hs"):
-            raise FastW2VError(f"--hs 1 means --loss hs; it conflicts with --loss {loss}")
-        if hs == 1:
-            loss = "hs"
-    if loss not in LOSSES:
-        raise FastW2VError(f"unknown --loss {loss!r} (choose ns, nce or hs)")
-    return loss
+        if hs == 1 and options["loss"] not in ("ns", "hs"):
+            raise FastW2VError(f"--hs 1 means --loss hs; it conflicts with --loss {options['loss']}")
+        options["loss"] = "hs" if hs == 1 else options["loss"]
+        given.add("loss")
+    asked = RunPlan(corpus=list(corpus or []), options=options, output=output, binary=binary, export=export,
+                    save_output=save_output, save_vocab=save_vocab, read_vocab=read_vocab, classes=classes,
+                    classes_output=classes_output, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
+                    resume=resume, report_loss=report_loss, log=log, eval_every_epoch=eval_every_epoch,
+                    analogies=analogies, similarity=list(similarity or []), cache_dir=cache_dir,
+                    tmp_dir=tmp_dir, no_cache=no_cache, dask=dask, sync_every=sync_every,
+                    sync_merge=sync_merge)
+    if resume is None:  # (a resumed run's options come from its checkpoint)
+        TrainOptions(**options).resolved()  # a bad option fails before any file is looked at
+    execute(plan_run(asked, given), Display(not quiet))
 
 
-def _epoch_scorer(analogies: Optional[Path], similarity: Optional[List[Path]], quiet: bool):
-    """An ``on_epoch`` callback adding evaluation scores to each epoch's log record."""
-    from .progress import Display
-    from .vectors.evaluate import (
-        DEFAULT_ANALOGIES,
-        DEFAULT_SIMILARITY,
-        default_data_file,
-        evaluate,
-        read_analogies,
-        read_word_pairs,
-    )
-    from .vectors.query import WordVectors
+def _with_training_options(command):
+    """``command`` with one flag per field of :class:`fastw2v.TrainOptions` (its default,
+    help and flags), received in ``**options``: the training options are defined once."""
+    signature = inspect.signature(command)
+    params = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    at = [p.name for p in params].index("output") + 1
+    derived = []
+    for f in dataclasses.fields(TrainOptions):
+        kind = {"str": str, "int": int, "float": float, "int | None": Optional[int],
+                "float | None": Optional[float]}[f.type]
+        flags = f.metadata["flags"] or (flag_of(f.name),)
+        derived.append(inspect.Parameter(
+            f.name, inspect.Parameter.KEYWORD_ONLY, annotation=kind,
+            default=typer.Option(f.default, *flags, help=f.metadata["help"].replace("[", "\\["))))
+    rest = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params[at:]]
 
-    if analogies is None and not similarity:
-        analogies = default_data_file(DEFAULT_ANALOGIES)
-        similarity = [default_data_file(f) for f in DEFAULT_SIMILARITY]
-    if analogies is not None:  # a bad file fails now, not after the first epoch
-        read_analogies(analogies)
-    for path in similarity or []:
-        read_word_pairs(path)
-    display = Display(not quiet)
+    @functools.wraps(command)
+    def with_options(**kwargs):
+        return command(**kwargs)
 
-    def on_epoch(model, record: dict) -> None:
-        report = evaluate(WordVectors(model.words, model.input_vectors), analogies, similarity)
-        record["scores"] = report.scores()
-        shown = ", ".join(f"{k} {v:.4f}" if v is not None else f"{k} -" for k, v in record["scores"].items())
-        display.line(f"epoch {record['epoch']}/{record['epochs']}: {shown}")
+    del with_options.__wrapped__  # typer must read the signature below, not the template's
+    with_options.__signature__ = signature.replace(parameters=params[:at] + derived + rest)
+    with_options.__annotations__ = {**typing.get_type_hints(command),
+                                    **{p.name: p.annotation for p in derived}}
+    return with_options
 
-    return on_epoch
+
+app.command("train", no_args_is_help=True)(_with_training_options(train))
 
 
 _LIMIT_HELP = "Read only the first N vectors of the file."
@@ -517,6 +352,7 @@ def map_command(
     """Draw a labelled 2-D map of words of VECTORS (PCA or t-SNE)."""
     import time
 
+    from .files import check_distinct
     from .pictures.plots import (
         DEFAULT_TOP,
         MAP_MAX_WORDS,
@@ -524,7 +360,6 @@ def map_command(
         parse_words,
         plot_word_map,
     )
-    from .files import check_distinct
     from .pictures.projection import check_method
     from .progress import Display
     from .vectors.query import load_vectors
@@ -563,7 +398,12 @@ def export_projector_command(
 ) -> None:
     """Write VECTORS as the TensorFlow Embedding Projector's vectors.tsv and metadata.tsv."""
     from .files import check_distinct
-    from .pictures.projector import METADATA_FILE, VECTORS_FILE, check_projector_dir, export_projector
+    from .pictures.projector import (
+        METADATA_FILE,
+        VECTORS_FILE,
+        check_projector_dir,
+        export_projector,
+    )
     from .progress import Display
     from .vectors.query import load_vectors
 
@@ -684,7 +524,7 @@ def main(argv: list[str] | None = None) -> int:
             result = command.main(args=argv, prog_name="fastw2v", standalone_mode=False)
     except FastW2VError as exc:
         code = getattr(exc, "exit_code", 2)
-        print(f"fastw2v: {'error: ' if code == 2 else ''}{exc}", file=sys.stderr)
+        print(f"fastw2v: {'error: ' if code == 2 else ''}{exc.render(flag_of)}", file=sys.stderr)
         return _exit(code)
     except _UsageProblem as exc:
         print(f"fastw2v: error: {exc.format_message()}", file=sys.stderr)

@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fastw2v import FastW2VError
+from fastw2v.engine.engine import chunk_layout, round_bounds
 from fastw2v.text.corpus import Corpus
 from fastw2v.text.encode import vocab_and_corpus
 from fastw2v.text.shards import (
@@ -39,10 +40,8 @@ from fastw2v.training.distributed import (
     SYNC_ROWS,
     merge_deltas,
     parse_sync_words,
-    round_bounds,
     sync_rows_at,
 )
-from fastw2v.training.driver import chunk_layout
 
 WHITESPACE = b" \t\n\v\f\r"
 # WordSim-353 Spearman of 2 workers (3 epochs on the text8 sample) may be at most this

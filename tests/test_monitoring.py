@@ -12,6 +12,7 @@ from conftest import TEXT8, WORDSIM, topic_corpus
 import fastw2v
 from fastw2v.cli import main
 from fastw2v.engine import sampling
+from fastw2v.engine.engine import chunk_layout
 from fastw2v.engine.sampling import (
     draw_noise,
     keep_probabilities,
@@ -20,7 +21,7 @@ from fastw2v.engine.sampling import (
 )
 from fastw2v.text.corpus import Corpus
 from fastw2v.text.encode import vocab_and_corpus
-from fastw2v.training.driver import RunControl, chunk_layout, run_epochs
+from fastw2v.training.driver import RunControl, run_epochs
 from fastw2v.training.model import (
     TrainOptions,
     TrainState,
@@ -197,7 +198,7 @@ def test_log_without_loss_has_null_loss(tmp_path):
 
 
 def test_softplus_table_is_within_its_stated_error():
-    from fastw2v.engine.kernels import softplus
+    from fastw2v.engine.losses import softplus
 
     xs = np.concatenate([np.linspace(-40, 40, 20001), [-16.0, 16.0, 0.0, -1e-9, 1e-9]])
     exact = np.maximum(xs, 0) + np.log1p(np.exp(-np.abs(xs)))

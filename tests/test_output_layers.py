@@ -15,13 +15,21 @@ import numpy as np
 import pytest
 from conftest import TEXT8, WORDSIM, run_cli, topic_corpus
 from gensim.models import KeyedVectors
+from numba import njit
 
 import fastw2v
 from fastw2v import FastW2VError
 from fastw2v.cli import main
 from fastw2v.engine import kernels
 from fastw2v.engine.huffman import build_huffman, path_probabilities
-from fastw2v.engine.losses import nce_log_kq
+from fastw2v.engine.inputs import WordRows
+from fastw2v.engine.losses import (
+    HierarchicalSoftmax,
+    NegativeSampling,
+    NoiseContrastive,
+    draw_outputs,
+    nce_log_kq,
+)
 from fastw2v.engine.sampling import (
     MAX_EXP,
     SIGMOID_TABLE_SIZE,
@@ -89,10 +97,30 @@ V, DIM, K = 9, 5, 3
 CENTER, NOISE, CONTEXTS = 2, [5, 7, 0], [1, 4, 8]
 
 
-def scratch(n_out):
-    f = np.float64
-    return dict(in_block=np.zeros((8, DIM), f), out_block=np.zeros((max(n_out, 1), DIM), f),
-                grad=np.zeros((8, max(n_out, 1)), f), acc=np.zeros(DIM, f), hidden=np.zeros(DIM, f))
+def run_step(loss, rule, syn0, syn1, ctx, alpha, rng=np.uint64(7)):
+    """One centre through kernels.centre_step, the kernel's own step (compiled here for
+    float64): its outputs drawn by the loss; returns (reported loss, outputs used)."""
+    n_max = max(K + 1, 8)
+    outs = np.zeros(n_max, np.int32)
+    labels = np.zeros(n_max, np.float64)
+    n_out, rng_after = draw_outputs_py(loss, outs, labels, rng)
+    ctx = np.array(ctx, np.int32)
+    inputs = WordRows(V)
+    scratch = kernels.new_scratch(loss, inputs, 4, syn0)
+    total, _ = kernels.centre_step(rule, loss, inputs, syn0, syn1, CENTER, ctx, len(ctx), outs, n_out,
+                                   labels, scratch, alpha, True, rng_after if rule == kernels.SG_PAIRS else rng)
+    return total, outs
+
+
+@njit
+def _draw(loss, outs, labels, rng):
+    return draw_outputs(loss, CENTER, outs, labels, rng)
+
+
+def draw_outputs_py(loss, outs, labels, rng):
+    """The centre's outputs as the kernel draws them ahead of its step."""
+    n, _ = _draw(loss, outs, labels, rng)
+    return n, rng
 
 
 def random_params(seed, out_rows, scale=0.6):
@@ -102,26 +130,19 @@ def random_params(seed, out_rows, scale=0.6):
     return syn0, syn1, rng.normal(0, 0.5, V)
 
 
-def run_logit_step(loss_kind, rule, syn0, syn1, bias, log_kq, tree, ctx, alpha, rng=np.uint64(7)):
-    """One centre through kernels._logit_centre (the kernel's NCE/HS path); returns the loss."""
-    n_max = max(K + 1, tree.codes.shape[1])
-    outs = np.zeros(n_max, np.int32)
-    labels = np.zeros(n_max, np.float64)
-    if loss_kind == kernels.NCE:
-        outs[:K + 1] = [CENTER, *NOISE]
-        labels[0] = 1.0
-        n_out = K + 1
-    else:
-        points, codes = tree.path(CENTER)
-        n_out = len(points)
-        outs[:n_out], labels[:n_out] = points, 1.0 - codes
-    ctx = np.array(ctx, np.int32)
-    neg_table = noise_table(np.isin(np.arange(V), NOISE).astype(np.int64), 1.0)  # NOISE words only
-    loss, _ = kernels._logit_centre(
-        loss_kind, rule, syn0, syn1, bias, log_kq, tree.codes, tree.points, tree.lengths, ctx,
-        len(ctx), CENTER, outs, n_out, labels, np.zeros(n_max), np.zeros(n_max), K, neg_table,
-        alpha=alpha, report_loss=True, rng=rng, **scratch(n_max))
-    return loss, outs
+NOISE_TABLE = noise_table(np.isin(np.arange(V), NOISE).astype(np.int64), 1.0)  # NOISE words only
+
+
+def with_distinct_noise(make_loss, rule, syn0, syn1, ctx):
+    """A seed whose draw gives 3 distinct noise words: the stated loss takes every output
+    from the parameters before the step, which a repeated word in word2vec.c's
+    sequential update would not."""
+    for seed in range(1, 200):
+        _, outs = run_step(make_loss(np.zeros(V)), rule, syn0.copy(), syn1.copy(), ctx, 0.0,
+                           np.uint64(seed))
+        if len(set(outs[1:K + 1].tolist())) == K:
+            return np.uint64(seed), outs[1:K + 1].tolist()
+    raise AssertionError("no seed gives distinct noise words")
 
 
 def check_update(loss, step, syn0, syn1, bias, ctx, noise, cbow, alpha, atol):
@@ -156,19 +177,14 @@ def test_nce_update_is_the_gradient_of_nce_loss(rule, cbow, ctx):
     counts = np.array([90, 60, 40, 30, 20, 12, 8, 5, 3])
     log_kq = nce_log_kq(counts, 0.75, K).astype(np.float64)
     syn0, syn1, bias = random_params(1, V)
-    tree = build_huffman(counts)
-    noise = NOISE
-    if rule == kernels.SG_PAIRS:  # the pair rule draws its own noise: find a seed with 3 distinct words
-        for seed in range(1, 200):
-            _, outs = run_logit_step(kernels.NCE, rule, syn0.copy(), syn1.copy(), bias.copy(),
-                                     log_kq, tree, ctx, 0.0, np.uint64(seed))
-            if len(set(outs[1:K + 1].tolist())) == K:
-                break
-        noise = outs[1:K + 1].tolist()
-    rng = np.uint64(seed) if rule == kernels.SG_PAIRS else np.uint64(7)
+
+    def make(b):
+        return NoiseContrastive(NOISE_TABLE, log_kq, b, K)
+
+    rng, noise = with_distinct_noise(make, rule, syn0, syn1, ctx)
 
     def step(s0, s1, b, alpha):
-        return run_logit_step(kernels.NCE, rule, s0, s1, b, log_kq, tree, ctx, alpha, rng)[0]
+        return run_step(make(b), rule, s0, s1, ctx, alpha, rng)[0]
 
     check_update(nce_loss(log_kq), step, syn0, syn1, bias, ctx, noise, cbow, 1e-3, atol=1e-7)
 
@@ -181,7 +197,8 @@ def test_hs_update_is_the_gradient_of_minus_log_path_probability(rule, cbow, ctx
     syn0, syn1, bias = random_params(2, V - 1)
 
     def step(s0, s1, b, alpha):
-        return run_logit_step(kernels.HS, rule, s0, s1, b, np.zeros(1), tree, ctx, alpha)[0]
+        return run_step(HierarchicalSoftmax(tree.codes, tree.points, tree.lengths), rule, s0, s1, ctx,
+                        alpha)[0]
 
     check_update(hs_loss(tree), step, syn0, syn1, bias, ctx, [], cbow, 1e-3, atol=1e-7)
     assert np.all(bias == random_params(2, V - 1)[2])  # hs has no biases: untouched
@@ -197,23 +214,18 @@ TABLE_ERROR = 0.25 * MAX_EXP / SIGMOID_TABLE_SIZE + 1e-7
 @pytest.mark.parametrize("rule, cbow, ctx", RULES, ids=RULE_IDS)
 def test_ns_update_is_the_gradient_of_ns_loss_up_to_the_sigmoid_table(rule, cbow, ctx):
     syn0, syn1, bias = random_params(3, V)
-    sig = sigmoid_table()
-    outs = np.array([CENTER, *NOISE], np.int32)
     assert np.abs(syn0 @ syn1.T).max() < MAX_EXP  # inside the table: no clipping
 
+    def make(_):
+        return NegativeSampling(NOISE_TABLE, sigmoid_table(), K)
+
+    rng, noise = with_distinct_noise(make, rule, syn0, syn1, ctx)
+
     def step(s0, s1, b, alpha):
-        c = np.array(ctx, np.int32)
-        t = scratch(K + 1)
-        if rule == kernels.SG_SHARED:
-            return kernels._sg_shared_step(s0, s1, c, len(c), outs, K + 1, t["in_block"],
-                                           t["out_block"], t["grad"], t["acc"], sig, alpha, True)
-        if rule == kernels.SG_PAIRS:
-            return kernels._sg_pair_step(s0, s1, c[0], outs, K + 1, t["acc"], sig, alpha, True)
-        return kernels._cbow_step(s0, s1, c, len(c), outs, K + 1, t["hidden"], t["acc"], sig,
-                                  alpha, True)
+        return run_step(make(b), rule, s0, s1, ctx, alpha, rng)[0]
 
     bound = TABLE_ERROR * (K + 1) * len(ctx) * max(np.abs(syn0).max(), np.abs(syn1).max())
-    check_update(ns_loss, step, syn0, syn1, bias, ctx, NOISE, cbow, 1e-3, atol=bound)
+    check_update(ns_loss, step, syn0, syn1, bias, ctx, noise, cbow, 1e-3, atol=bound)
     assert bound < 0.05  # small against the gradients checked (entries above 0.05)
 
 
@@ -272,9 +284,9 @@ def test_huffman_one_word_has_empty_path():
 
 # ---------------------------------------------------------------- options and model
 def test_loss_option_is_validated_and_hs_takes_negative_zero():
-    with pytest.raises(FastW2VError, match="--loss"):
+    with pytest.raises(FastW2VError, match="^loss must be ns or nce or hs"):
         fastw2v.train([["a", "b"]], min_count=1, loss="softmax")
-    with pytest.raises(FastW2VError, match="--negative"):
+    with pytest.raises(FastW2VError, match="^negative must be at least 1"):
         fastw2v.train([["a", "b"]], min_count=1, loss="nce", negative=0)
     m = fastw2v.train([["a", "b", "c"]] * 50, min_count=1, dim=4, epochs=1, loss="hs", negative=0)
     assert m.output_vectors.shape == (2, 4) and m.inner_node_vectors.shape == (2, 4)

@@ -10,11 +10,13 @@ import pytest
 from conftest import group_purity, topic_corpus
 
 import fastw2v
-from fastw2v import FastW2VError, TrainOptions, Vocabulary, load_word2vec
+from fastw2v import TrainOptions, Vocabulary, load_word2vec
+from fastw2v.cli import flag_of
+from fastw2v.engine.engine import chunk_layout
 from fastw2v.engine.sampling import learning_rate
+from fastw2v.errors import OptionError
 from fastw2v.text.corpus import Corpus
 from fastw2v.text.encode import vocab_and_corpus
-from fastw2v.training.driver import chunk_layout
 
 
 def bits(a):
@@ -41,8 +43,13 @@ def test_option_defaults_are_resolved():
     ({"alpha": 0.01, "min_alpha": 0.02}, "--min-alpha"), ({"ns_exponent": -1.0}, "--ns-exponent"),
 ])
 def test_invalid_options_are_rejected_before_any_work(options, fragment):
-    with pytest.raises(FastW2VError, match=re.escape(fragment)):
+    """The library names the field; the command line shows it as its flag."""
+    with pytest.raises(OptionError) as err:
         fastw2v.train([["a", "b"]], **{"min_count": 1, **options})
+    field = err.value.field
+    assert field in options and str(err.value).startswith(f"{field} ")
+    assert err.value.render(flag_of).startswith(f"{flag_of(field)} ")
+    assert fragment in err.value.render(flag_of)
 
 
 def test_model_basics(tmp_path):

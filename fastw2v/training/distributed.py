@@ -59,21 +59,21 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ..engine import kernels
-from ..engine.losses import kernel_tables, output_rows
-from ..engine.sampling import keep_probabilities, learning_rate, sigmoid_table
+from ..engine.engine import first_beyond
+from ..engine.losses import output_rows
+from ..engine.sampling import learning_rate
 from ..errors import FastW2VError
 from ..files import check_output_path
 from ..progress import Display, elapsed, format_rate
 from ..text.shards import Shard, ShardData, file_sizes, merge_counts, plan_shards
 from ..text.vocab import Vocabulary
-from .driver import chunk_layout
 from .model import (
     DIVERGED_LIMIT,
     TrainOptions,
     TrainStats,
     Word2VecModel,
     aligned_zeros,
+    engine_for,
     initial_vectors,
 )
 
@@ -93,20 +93,6 @@ def sync_rows_at(k: int, vocab_size: int, rows: int = SYNC_ROWS) -> int:
     """Rows synced at sync ``k`` (1-based): ``rows * 2**z``, z the trailing zeros of k."""
     z = (k & -k).bit_length() - 1
     return min(vocab_size, rows << min(z, 62))
-
-
-def round_bounds(chunk_starts: np.ndarray, sentence_ends: np.ndarray, rounds: int) -> np.ndarray:
-    """Chunk index where each of ``rounds`` rounds begins (and the end): round r trains
-    the chunks ending in the r-th of ``rounds`` equal parts of the shard's words."""
-    n_chunks = chunk_starts.shape[0] - 1
-    if n_chunks <= 0:
-        return np.zeros(rounds + 1, dtype=np.int64)
-    chunk_end_words = np.asarray(sentence_ends[chunk_starts[1:] - 1], dtype=np.float64)
-    n_words = float(sentence_ends[-1])
-    marks = np.arange(rounds + 1, dtype=np.float64) * n_words / rounds
-    bounds = np.searchsorted(chunk_end_words, marks, side="right").astype(np.int64)
-    bounds[0], bounds[-1] = 0, n_chunks
-    return bounds
 
 
 def merge_deltas(deltas: list[np.ndarray], how: str) -> np.ndarray:
@@ -168,8 +154,8 @@ class ShardTrainer:
         return encoded.n_words, encoded.n_sentences
 
     def prepare(self, options: dict, counts: np.ndarray, threads: int | None, rounds: int) -> int:
-        """Build the replica and the tables as :func:`fastw2v.training.driver.run_epochs` does;
-        load the kernel. Returns the threads used."""
+        """Build the replica and its engine (the same as a single process's, with this
+        shard's seed); load the kernel. Returns the threads used."""
         import numba
 
         encoded = self.data.encoded
@@ -180,41 +166,17 @@ class ShardTrainer:
         self.opts = opts
         counts = np.asarray(counts, dtype=np.int64)
         n = len(counts)
-        self.keep = keep_probabilities(counts, opts.sample)
-        self.outputs = kernel_tables(opts.loss, counts, opts.ns_exponent, opts.negative)
-        self.sig = sigmoid_table()
-        self.syn0, self.syn1 = initial_vectors(n, opts.dim, opts.seed, output_rows(opts.loss, n))
-        self.bias = np.zeros(n if opts.loss == "nce" else 1, dtype=np.float32)
-        self.params = [self.syn0, self.syn1] + ([self.bias] if opts.loss == "nce" else [])
+        syn0, syn1 = initial_vectors(n, opts.dim, opts.seed, output_rows(opts.loss, n))
+        bias = np.zeros(n, dtype=np.float32) if opts.loss == "nce" else None
+        self.engine = engine_for(opts, syn0, syn1, bias, counts, encoded,
+                                 seed=opts.seed + SEED_STRIDE * self.shard.index)
+        self.params = self.engine.params
         self.bases = [p.copy() for p in self.params]
-        self.seed = opts.seed + SEED_STRIDE * self.shard.index
-        self.chunks = chunk_layout(encoded.sentence_ends)
-        self.bounds = round_bounds(self.chunks, encoded.sentence_ends, rounds)
-        n_chunks = self.chunks.shape[0] - 1
-        self.chunk_done = np.zeros(n_chunks, dtype=np.uint8)
-        self.chunk_alphas = np.zeros(n_chunks, dtype=np.float32)
-        self.progress = np.zeros(opts.threads * kernels.PROGRESS_STRIDE, dtype=np.int64)
-        self.losses = np.zeros(opts.threads * kernels.PROGRESS_STRIDE, dtype=np.float64)
-        self.stop = np.zeros(1, dtype=np.int64)
-        self.epoch = 0
+        self.bounds = self.engine.rounds(rounds)
+        self.chunk_done = np.zeros(self.engine.n_chunks, dtype=np.uint8)
         self.ready = True
-        self._kernel(0, 0)  # load (or compile) the kernel before the clock starts
+        self.engine.warm_up()  # load (or compile) the kernel before the clock starts
         return opts.threads
-
-    def _kernel(self, lo: int, hi: int) -> None:
-        """The one call of the training kernel in this module: keep it in step with the
-        ``kernel(lo, hi)`` closure of :func:`fastw2v.training.driver.run_epochs`."""
-        import numba
-
-        opts, encoded, outputs = self.opts, self.data.encoded, self.outputs
-        numba.set_num_threads(min(opts.threads, numba.config.NUMBA_NUM_THREADS))
-        kernels.train_epoch(self.syn0, self.syn1, encoded.tokens, encoded.sentence_ends,
-                            self.chunks, lo, hi, self.chunk_done, self.keep, outputs.noise, self.sig,
-                            opts.rule, opts.window, opts.negative, opts.alpha, opts.min_alpha,
-                            self.epoch, opts.epochs, self.seed, opts.threads, self.progress,
-                            self.losses, False, self.stop, self.chunk_alphas, outputs.loss,
-                            self.bias, outputs.log_kq, outputs.codes, outputs.points,
-                            outputs.lengths)
 
     def _slices(self, rows: int) -> list[slice]:
         """The rows of each of ``params`` that a sync of ``rows`` covers."""
@@ -236,22 +198,21 @@ class ShardTrainer:
             raise ShardStateLost(f"{self.shard.describe()} has no replica on this worker")
         if merged is not None:
             self.apply(*merged)
-        self.epoch = epoch
         lo, hi = int(self.bounds[rnd]), int(self.bounds[rnd + 1])
         self.chunk_done[lo:hi] = 0
-        self.progress[:] = 0
+        self.engine.take_counts()
         t0 = time.perf_counter()
         if hi > lo:
-            self._kernel(lo, hi)
+            self.engine.run(epoch, lo, hi, self.chunk_done)
         seconds = time.perf_counter() - t0
         slices = self._slices(rows)
-        if not all(kernels.all_within(p[s], DIVERGED_LIMIT) for p, s in zip(self.params, slices)):
+        if first_beyond([p[s] for p, s in zip(self.params, slices)], DIVERGED_LIMIT) >= 0:
             raise FastW2VError(
                 f"training diverged on {self.shard.describe()}: the vectors hold NaN, infinite or "
                 f"huge values (beyond {DIVERGED_LIMIT:g}) in epoch {epoch + 1}; try a smaller "
-                f"--alpha (it was {self.opts.alpha:g}); no vectors were written")
+                f"{{alpha}} (it was {self.opts.alpha:g}); no vectors were written", fields=("alpha",))
         deltas = [self._real(p[s]) - self._real(b[s]) for p, b, s in zip(self.params, self.bases, slices)]
-        return int(self.progress.sum()), deltas, seconds
+        return self.engine.words(), deltas, seconds
 
     def apply(self, rows: int, merged: list[np.ndarray]) -> None:
         """Add the merged deltas to the synced rows; the replica takes the result."""

@@ -18,13 +18,11 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-import numba
 import numpy as np
-from numba import njit
 
-from ..engine import kernels
-from ..engine.losses import kernel_tables, output_rows
-from ..engine.sampling import keep_probabilities, learning_rate, sigmoid_table
+from ..engine.engine import first_beyond
+from ..engine.losses import output_rows
+from ..engine.sampling import learning_rate
 from ..errors import FastW2VError, Interrupted
 from ..files import check_output_path
 from ..progress import Display, elapsed, format_rate
@@ -40,37 +38,11 @@ from .model import (
     TrainState,
     TrainStats,
     Word2VecModel,
+    engine_for,
     initial_vectors,
 )
 
-CHUNK_WORDS = 10_000  # sentences are grouped into chunks of about this many words
 SEGMENT_WORDS = 1 << 22  # words of corpus per kernel call (16 MB of token ids)
-
-
-@njit(cache=True)
-def chunk_layout(sentence_ends: np.ndarray, chunk_words: int = CHUNK_WORDS) -> np.ndarray:
-    """Group consecutive sentences into chunks of at least ``chunk_words`` words.
-
-    Returns ``starts`` with chunk c covering sentences ``starts[c]:starts[c+1]``:
-    a new chunk begins at the first sentence ending in a new multiple of
-    ``chunk_words``. The layout depends on the corpus alone, never on the
-    number of threads; it reads ``sentence_ends`` once, without temporaries.
-    """
-    n = sentence_ends.shape[0]
-    if n == 0:
-        return np.zeros(1, dtype=np.int64)
-    n_chunks = 1
-    for s in range(1, n):
-        n_chunks += sentence_ends[s] // chunk_words != sentence_ends[s - 1] // chunk_words
-    starts = np.empty(n_chunks + 1, dtype=np.int64)
-    starts[0] = 0
-    c = 1
-    for s in range(1, n):
-        if sentence_ends[s] // chunk_words != sentence_ends[s - 1] // chunk_words:
-            starts[c] = s
-            c += 1
-    starts[n_chunks] = n
-    return starts
 
 
 class TrainingStopped(Interrupted):
@@ -261,23 +233,6 @@ def prepare_corpus(source: Corpus, opts: TrainOptions, vocab: Vocabulary | None,
     return vocab, encoded, "in memory", None
 
 
-def segments(chunk_starts: np.ndarray, sentence_ends: np.ndarray, words: int) -> list[tuple[int, int]]:
-    """Cut the chunks into consecutive runs of about ``words`` corpus words.
-
-    Each run is one kernel call; between calls the driver checks for stops,
-    guards the numerics and lets go of the corpus pages it has read.
-    """
-    n_chunks = chunk_starts.shape[0] - 1
-    if n_chunks <= 0:
-        return []
-    last = chunk_starts[1:] - 1  # last sentence of each chunk
-    chunk_end_words = np.asarray(sentence_ends[last], dtype=np.int64)
-    marks = chunk_end_words // max(words, 1)
-    cuts = np.flatnonzero(np.diff(marks)) + 1
-    bounds = [0] + cuts.tolist() + [n_chunks]
-    return [(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:]) if hi > lo]
-
-
 def run_epochs(model: Word2VecModel, encoded: EncodedCorpus, control: RunControl,
                state: TrainState) -> None:
     """Run (or continue, from ``state``) every epoch of training on ``model`` in place.
@@ -288,51 +243,34 @@ def run_epochs(model: Word2VecModel, encoded: EncodedCorpus, control: RunControl
     when one is due, and an interrupt stops the run with a checkpoint.
     """
     opts, stats, display = model.options, model.stats, control.display
-    keep = keep_probabilities(model.vocab.counts, opts.sample)
-    outputs = kernel_tables(opts.loss, model.vocab.counts, opts.ns_exponent, opts.negative)
-    bias = model.biases if model.biases is not None else np.zeros(1, dtype=np.float32)
-    sig = sigmoid_table()
-    chunks = chunk_layout(encoded.sentence_ends)
-    n_chunks = chunks.shape[0] - 1
+    engine = engine_for(opts, model.syn0, model.syn1, model.biases, model.vocab.counts, encoded,
+                        report_loss=control.report_loss)
     if state.chunk_done is None:
-        state.chunk_done = np.zeros(n_chunks, dtype=np.uint8)
-    elif state.chunk_done.shape[0] != n_chunks:
+        state.chunk_done = np.zeros(engine.n_chunks, dtype=np.uint8)
+    elif state.chunk_done.shape[0] != engine.n_chunks:
         raise FastW2VError("the checkpoint does not match this corpus (different chunk layout)")
-    runs = segments(chunks, encoded.sentence_ends, control.segment_words)
-    chunk_alphas = np.zeros(n_chunks, dtype=np.float32)
-    progress = np.zeros(opts.threads * kernels.PROGRESS_STRIDE, dtype=np.int64)
-    losses = np.zeros(opts.threads * kernels.PROGRESS_STRIDE, dtype=np.float64)
-    stop = np.zeros(1, dtype=np.int64)
-    numba.set_num_threads(min(opts.threads, numba.config.NUMBA_NUM_THREADS))
+    runs = engine.segments(control.segment_words)
     total = encoded.n_words * opts.epochs
-
-    def kernel(lo, hi):
-        kernels.train_epoch(model.syn0, model.syn1, encoded.tokens, encoded.sentence_ends,
-                            chunks, lo, hi, state.chunk_done, keep, outputs.noise, sig, opts.rule,
-                            opts.window, opts.negative, opts.alpha, opts.min_alpha, state.epoch,
-                            opts.epochs, opts.seed, opts.threads, progress, losses,
-                            control.report_loss, stop, chunk_alphas, outputs.loss, bias,
-                            outputs.log_kq, outputs.codes, outputs.points, outputs.lengths)
 
     # Compile (first run) or load (later runs) the kernel with a call that trains
     # nothing, so that neither counts as training time.
-    kernel(0, 0)
+    engine.warm_up()
     if control.log is not None:
         control.log.write({"event": "start", "options": asdict(opts), "words_per_epoch": encoded.n_words,
                            "vocabulary": len(model.vocab), "epoch": state.epoch + 1,
                            "resumed": state.words_done > 0})
-    watch = _Watch(stop, control.checkpoint_every)
+    watch = _Watch(engine.stop, control.checkpoint_every)
     words_at_start, seconds_before = state.words_done, state.train_seconds
     t0 = time.perf_counter()
     with watch, display.phase("training", total) as update:
         def poll():
-            epoch_words = state.epoch_words + int(progress.sum())
-            done = state.words_done + int(progress.sum())
+            epoch_words = state.epoch_words + engine.words()
+            done = state.words_done + engine.words()
             seconds = elapsed(t0)
             info = (f"{format_rate((done - words_at_start) / seconds if seconds else 0)}  "
                     f"lr {learning_rate(opts.alpha, opts.min_alpha, done, total):.2e}")
             if control.report_loss and epoch_words:
-                info += f"  loss {(state.epoch_loss + float(losses.sum())) / epoch_words:.4f}"
+                info += f"  loss {(state.epoch_loss + engine.loss_sum()) / epoch_words:.4f}"
             update(done, info)
             watch.tick()
 
@@ -340,20 +278,18 @@ def run_epochs(model: Word2VecModel, encoded: EncodedCorpus, control: RunControl
             epoch_t0, epoch_words_before = time.perf_counter(), state.epoch_words
             for lo, hi in runs:
                 while not state.chunk_done[lo:hi].all():
-                    _call_watched(lambda: kernel(lo, hi), poll)
+                    _call_watched(lambda: engine.run(state.epoch, lo, hi, state.chunk_done), poll)
                     # Fold the call's counters into the state and zero them, so that
                     # poll() never counts a word twice.
-                    words = int(progress.sum())
+                    words, loss = engine.take_counts()
                     state.words_done += words
                     state.epoch_words += words
-                    state.epoch_loss += float(losses.sum())
-                    progress[:] = 0
-                    losses[:] = 0
+                    state.epoch_loss += loss
                     state.train_seconds = seconds_before + elapsed(t0)
                     encoded.release()
                     _check_numerics(model, state, control)
-                    if stop[0]:
-                        reason, stop[0] = watch.take(), 0
+                    if engine.stop[0]:
+                        reason, engine.stop[0] = watch.take(), 0
                         _save_checkpoint(model, state, control)
                         if reason == "interrupt":
                             raise TrainingStopped(_stopped_message(model, state, control))
@@ -372,7 +308,7 @@ def run_epochs(model: Word2VecModel, encoded: EncodedCorpus, control: RunControl
                 watch.restart_clock()
     stats.epochs = opts.epochs
     stats.train_seconds = state.train_seconds
-    model.chunk_alphas = chunk_alphas
+    model.chunk_alphas = engine.chunk_alphas
     model.epoch_losses = list(state.epoch_losses)
     if control.log is not None:
         control.log.write({"event": "end", "words": state.words_done,
@@ -403,16 +339,16 @@ def _end_epoch(model: Word2VecModel, state: TrainState, corpus_words: int, repor
 
 def _check_numerics(model: Word2VecModel, state: TrainState, control: RunControl) -> None:
     """Stop with a clear error once the vectors hold NaN, inf or exploding values."""
-    for name, matrix in (("input", model.syn0), ("output", model.syn1)):
-        if not kernels.all_within(matrix, DIVERGED_LIMIT):
-            where = (f"epoch {state.epoch + 1}, "
-                     f"{state.epoch_words / max(model.stats.words_per_epoch, 1):.0%} through")
-            last = (f"; the last good checkpoint is {control.last_checkpoint}{_kept_cache_note(control)}"
-                    if control.last_checkpoint else "")
-            raise FastW2VError(
-                f"training diverged: the {name} vectors hold NaN, infinite or huge values "
-                f"(beyond {DIVERGED_LIMIT:g}) at {where}; try a smaller --alpha "
-                f"(it was {model.options.alpha:g}){last}; no vectors were written")
+    bad = first_beyond([model.syn0, model.syn1], DIVERGED_LIMIT)
+    if bad >= 0:
+        where = (f"epoch {state.epoch + 1}, "
+                 f"{state.epoch_words / max(model.stats.words_per_epoch, 1):.0%} through")
+        last = (f"; the last good checkpoint is {control.last_checkpoint}{_kept_cache_note(control)}"
+                if control.last_checkpoint else "")
+        raise FastW2VError(
+            f"training diverged: the {('input', 'output')[bad]} vectors hold NaN, infinite or huge "
+            f"values (beyond {DIVERGED_LIMIT:g}) at {where}; try a smaller {{alpha}} "
+            f"(it was {model.options.alpha:g}){last}; no vectors were written", fields=("alpha",))
 
 
 def _save_checkpoint(model: Word2VecModel, state: TrainState, control: RunControl) -> None:

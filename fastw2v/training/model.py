@@ -14,15 +14,17 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ..engine import kernels
+from ..engine.engine import Engine
 from ..engine.intrinsics import LINE_FLOATS
 from ..engine.losses import LOSSES
-from ..errors import FastW2VError
+from ..errors import OptionError
 from ..text.vocab import Vocabulary
 from ..vectors.word2vec_format import save_word2vec
 from .export import exported_vectors
 
 MODELS = ("sg", "cbow")
+DEFAULT_ALPHA = {"sg": 0.025, "cbow": 0.05}  # word2vec.c's starting learning rates
+MIN_ALPHA_FRACTION = 0.0001  # the final learning rate, as a fraction of alpha (word2vec.c)
 # Upper limits of the integer options.
 _MOST = {"dim": 100_000, "window": 10_000, "negative": 10_000, "epochs": 1_000_000, "threads": 4096,
          "min_count": 2**62, "max_vocab_size": 2**62, "max_sentence_length": 2**31 - 1,
@@ -31,72 +33,80 @@ DIVERGED_LIMIT = 1e4  # a vector component beyond this means training has blown 
 BATCHING = ("shared-negatives", "none")
 
 
+def _option(default, help: str, *flags: str):
+    """A field of :class:`TrainOptions`: its default, what it means (the help of its
+    command-line flag) and, when not just ``--field-name``, the flags that set it."""
+    return field(default=default, metadata={"help": help, "flags": flags})
+
+
 @dataclass
 class TrainOptions:
-    """Every training setting, with word2vec.c's defaults where it has one."""
+    """Every training setting, with word2vec.c's defaults where it has one.
 
-    model: str = "sg"
-    dim: int = 100
-    window: int = 5
-    negative: int = 5
-    sample: float = 1e-3
-    min_count: int = 5
-    max_vocab_size: int = 0  # 0: no limit
-    alpha: float | None = None  # None: 0.025 for sg, 0.05 for cbow
-    min_alpha: float | None = None  # None: 0.0001 * alpha
-    epochs: int = 5
-    threads: int | None = None  # None: all cores
-    seed: int = 1
-    ns_exponent: float = 0.75
-    max_sentence_length: int = 10_000
-    batching: str = "shared-negatives"
-    loss: str = "ns"  # output layer: ns (negative sampling), nce or hs (hierarchical softmax)
+    This is the one definition of the training options: the command line's flags
+    (``fastw2v train --dim ...``) and the benchmark's settings are made from it.
+    """
+
+    model: str = _option("sg", "sg (skip-gram) or cbow.")
+    dim: int = _option(100, "Vector dimensions.", "--dim", "--size")
+    window: int = _option(5, "Maximum distance to a context word (each centre word draws its window "
+                             "uniformly from 1..window).")
+    negative: int = _option(5, "Negative samples per centre word.")
+    sample: float = _option(1e-3, "Subsampling threshold for frequent words (0: off).")
+    min_count: int = _option(5, "Ignore words seen fewer times than this.")
+    max_vocab_size: int = _option(0, "Prune the rarest words while counting whenever more than this many "
+                                     "are held (0: no limit).")
+    alpha: float | None = _option(None, "Starting learning rate [default: 0.025 for sg, 0.05 for cbow].")
+    min_alpha: float | None = _option(None, "Final learning rate [default: 0.0001 x alpha].")
+    epochs: int = _option(5, "Passes over the corpus.", "--epochs", "--iter")
+    threads: int | None = _option(None, "Worker threads [default: all cores].")
+    seed: int = _option(1, "Random seed (same seed and --threads 1: same vectors).")
+    ns_exponent: float = _option(0.75, "Exponent of the unigram distribution negatives are drawn from.")
+    max_sentence_length: int = _option(10_000, "Cut longer lines into sentences of at most this many tokens.")
+    batching: str = _option("shared-negatives", "Skip-gram update rule: shared-negatives (one negative "
+                                                "set per centre word) or none (word2vec.c's per-pair rule).")
+    loss: str = _option("ns", "Output layer: ns (negative sampling), nce (noise-contrastive estimation "
+                              "with a bias per word, as tf.nn.nce_loss) or hs (hierarchical softmax, as "
+                              "word2vec.c -hs 1).")
 
     def resolved(self) -> "TrainOptions":
-        """A validated copy with every default filled in."""
+        """A validated copy with every default filled in; an invalid value raises
+        :class:`fastw2v.errors.OptionError` naming its field."""
         o = TrainOptions(**asdict(self))
-        if o.model not in MODELS:
-            raise FastW2VError(f"unknown model {o.model!r} (choose sg or cbow)")
-        if o.batching not in BATCHING:
-            raise FastW2VError(f"unknown batching {o.batching!r} (choose {' or '.join(BATCHING)})")
-        if o.loss not in LOSSES:
-            raise FastW2VError(f"unknown --loss {o.loss!r} (choose ns, nce or hs)")
-        if o.loss == "hs" and o.negative < 0:  # hs draws no negatives: 0 is fine (word2vec.c -negative 0)
-            raise FastW2VError(f"--negative must be 0 or more (got {o.negative})")
-        for name in ("dim", "window", "negative", "epochs", "min_count", "max_sentence_length"):
-            if name == "negative" and o.loss == "hs":
-                continue
+        for name, choices in (("model", MODELS), ("batching", BATCHING), ("loss", LOSSES)):
+            if getattr(o, name) not in choices:
+                raise OptionError(name, f"must be {' or '.join(choices)} (got {getattr(o, name)!r})")
+        at_least_one = ["dim", "window", "epochs", "min_count", "max_sentence_length"]
+        if o.loss != "hs":  # hs draws no negatives: 0 is fine (word2vec.c -negative 0)
+            at_least_one.append("negative")
+        elif o.negative < 0:
+            raise OptionError("negative", f"must be 0 or more (got {o.negative})")
+        for name in at_least_one:
             if getattr(o, name) < 1:
-                raise FastW2VError(f"--{name.replace('_', '-')} must be at least 1 (got {getattr(o, name)})")
+                raise OptionError(name, f"must be at least 1 (got {getattr(o, name)})")
         if o.threads is None:
             o.threads = os.cpu_count() or 1
         if o.threads < 1:
-            raise FastW2VError(f"--threads must be at least 1 (got {o.threads})")
+            raise OptionError("threads", f"must be at least 1 (got {o.threads})")
         if o.max_vocab_size < 0:
-            raise FastW2VError(f"--max-vocab-size must be 0 (no limit) or positive (got {o.max_vocab_size})")
+            raise OptionError("max_vocab_size", f"must be 0 (no limit) or positive (got {o.max_vocab_size})")
         if o.seed < 0:
-            raise FastW2VError(f"--seed must be 0 or more (got {o.seed})")
+            raise OptionError("seed", f"must be 0 or more (got {o.seed})")
         for name, most in _MOST.items():  # far beyond any real use; keeps every allocation sane
             if getattr(o, name) > most:
-                raise FastW2VError(f"--{name.replace('_', '-')} must be at most {most:,} "
-                                   f"(got {getattr(o, name):,})")
+                raise OptionError(name, f"must be at most {most:,} (got {getattr(o, name):,})")
         if o.alpha is None:
-            o.alpha = 0.025 if o.model == "sg" else 0.05
+            o.alpha = DEFAULT_ALPHA[o.model]
         if o.min_alpha is None:
-            o.min_alpha = 0.0001 * o.alpha
+            o.min_alpha = MIN_ALPHA_FRACTION * o.alpha
         for name in ("sample", "alpha", "min_alpha", "ns_exponent"):
             value = getattr(o, name)
             if not value >= 0 or value == float("inf"):  # also rejects NaN
-                raise FastW2VError(f"--{name.replace('_', '-')} must be a finite number >= 0 (got {value})")
+                raise OptionError(name, f"must be a finite number >= 0 (got {value})")
         if o.min_alpha > o.alpha:
-            raise FastW2VError(f"--min-alpha ({o.min_alpha}) must not exceed --alpha ({o.alpha})")
+            raise OptionError("min_alpha", f"({o.min_alpha}) must not exceed {{alpha}} ({o.alpha})",
+                              also=("alpha",))
         return o
-
-    @property
-    def rule(self) -> int:
-        if self.model == "cbow":
-            return kernels.CBOW
-        return kernels.SG_SHARED if self.batching == "shared-negatives" else kernels.SG_PAIRS
 
 
 @dataclass
@@ -211,3 +221,17 @@ class TrainState:
     epoch_loss: float = 0.0  # loss summed over the epoch under way (with report_loss)
     train_seconds: float = 0.0
     epoch_losses: list = field(default_factory=list)  # loss per word of each finished epoch
+
+
+def engine_for(opts: TrainOptions, syn0: np.ndarray, syn1: np.ndarray, bias: np.ndarray | None,
+               counts: np.ndarray, encoded, *, seed: int | None = None, threads: int | None = None,
+               report_loss: bool = False) -> Engine:
+    """The :class:`fastw2v.engine.engine.Engine` that trains these parameters under ``opts``
+    on ``encoded`` (an :class:`fastw2v.text.corpus.EncodedCorpus`); ``seed`` and
+    ``threads`` default to the options'."""
+    return Engine(syn0, syn1, bias, counts, encoded.tokens, encoded.sentence_ends,
+                  model=opts.model, batching=opts.batching, loss=opts.loss, window=opts.window,
+                  negative=opts.negative, sample=opts.sample, ns_exponent=opts.ns_exponent,
+                  alpha=opts.alpha, min_alpha=opts.min_alpha, epochs=opts.epochs,
+                  seed=opts.seed if seed is None else seed,
+                  threads=opts.threads if threads is None else threads, report_loss=report_loss)
