@@ -476,7 +476,11 @@ class _Watch:
             self.stop[0] = 1
 
     def take(self) -> str | None:
-        reason, self.reason = self.reason, None
+        """Why the workers were stopped. An interrupt stays on record, so that a second
+        Ctrl-C while its checkpoint is written aborts at once (:meth:`_on_signal`)."""
+        reason = self.reason
+        if reason != "interrupt":
+            self.reason = None
         return reason
 
     def restart_clock(self) -> None:
