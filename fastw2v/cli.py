@@ -212,7 +212,7 @@ def train(
     try:
         if resume is not None:
             trained = resume_run(resume, cache_dir=cache_dir, tmp_dir=tmp_dir, in_memory=no_cache,
-                                 control=control, progress=not quiet)
+                                 control=control, progress=not quiet, threads=threads)
         elif dask is not None:
             from .training.distributed import SYNC_WORDS, train_distributed
 

@@ -140,15 +140,20 @@ def train(corpus, *, vocab: Vocabulary | str | os.PathLike | None = None,
 def resume(checkpoint: str | os.PathLike, *, cache_dir: str | os.PathLike | None = None,
            tmp_dir: str | os.PathLike | None = None, in_memory: bool = False,
            control: RunControl | None = None, progress: bool | Display = False,
-           corpus=None) -> Word2VecModel:
+           corpus=None, threads: int | None = None) -> Word2VecModel:
     """Continue the run saved in ``checkpoint`` to its end and return the model.
 
     The corpus files named in the checkpoint must be unchanged (same sizes and
     modification times); ``corpus`` overrides where they are. The temporary
     cache the interrupted run kept is used (and removed at the end) when it is
     still there; ``cache_dir``, ``tmp_dir`` and ``in_memory`` are as for :func:`train`.
+    ``threads``: train with this many threads instead of the checkpoint's.
     """
     model, state, info = load_checkpoint(checkpoint)
+    if threads is not None:
+        if threads < 1:
+            raise FastW2VError(f"--threads must be at least 1 (got {threads})")
+        model.options.threads = threads
     control = _control(control, progress)
     control.checkpoint_info = {**info, **control.checkpoint_info}
     if control.checkpoint is None:
