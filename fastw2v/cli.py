@@ -203,7 +203,8 @@ def train(
     control.checkpoint_info["cli"] = {
         "output": recorded_path(output), "binary": binary, "classes": classes,
         "classes_output": recorded_path(classes_output) if classes_output else None,
-        "auto_checkpoint": auto_checkpoint, "loss": loss, "export": export,
+        # Only the checkpoint of a run that asked for none is an interrupt's, deleted once used.
+        "auto_checkpoint": auto_checkpoint and checkpoint_every is None, "loss": loss, "export": export,
         "save_output": recorded_path(save_output) if save_output else None}
     if eval_every_epoch:
         control.on_epoch = _epoch_scorer(analogies, similarity, quiet)
