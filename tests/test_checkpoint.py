@@ -252,18 +252,21 @@ def uninterrupted_text8(tmp_path_factory) -> Path:
     return out
 
 
-def training_has_begun(run: TerminalRun) -> bool:
-    """The training bar has shown its first progress (some words done, not all)."""
-    return any(0 < f["percent"] < 100 for f in run.frames("training"))
+def training_is_past(percent: int):
+    """The training bar has shown progress beyond ``percent`` (and is not done)."""
+    return lambda run: any(percent < f["percent"] < 100 for f in run.frames("training"))
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_signal_during_cli_training_leaves_a_usable_checkpoint(tmp_path, signum, uninterrupted_text8):
-    """The signal goes out once the progress bar shows that training has begun (not a
-    fixed delay after the vocabulary line, which a fast machine could outrun)."""
+@pytest.mark.parametrize("signum, percent", [(signal.SIGINT, 0), (signal.SIGTERM, 40)],
+                         ids=["SIGINT-first-update", "SIGTERM-epoch-2"])
+def test_signal_during_cli_training_leaves_a_usable_checkpoint(tmp_path, signum, percent,
+                                                               uninterrupted_text8):
+    """The signal goes out once the progress bar shows training under way: at its first
+    update, or past 40% (in epoch 2 of 3); not a fixed delay after the vocabulary line,
+    which a fast machine could outrun."""
     out = tmp_path / "part.txt"
     run = TerminalRun(["train", *SIGNAL_RUN, "-o", out])
-    assert run.read_until(training_has_begun), run.plain()
+    assert run.read_until(training_is_past(percent)), run.plain()
     run.proc.send_signal(signum)
     assert run.finish() == 130, run.plain()
     checkpoint = tmp_path / "part.txt.checkpoint"
@@ -272,6 +275,7 @@ def test_signal_during_cli_training_leaves_a_usable_checkpoint(tmp_path, signum,
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
     model, state, _ = load_checkpoint(checkpoint)
     assert 0 < state.words_done < 3 * model.stats.words_per_epoch and state.epoch < 3
+    assert state.words_done >= percent / 100 * 3 * model.stats.words_per_epoch
     # The last line says where the run stopped, as the checkpoint records it.
     at = f"epoch {state.epoch + 1} of 3, {state.epoch_words / model.stats.words_per_epoch:.0%} through"
     assert run.lines()[-1] == (f"fastw2v: interrupted at {at}; checkpoint written to {checkpoint}; "
