@@ -444,6 +444,52 @@ def test_cache_is_reused_and_invalidated(tmp_path, corpus_file):
     assert other.name != changed.name  # counting options are part of the key
 
 
+def test_cache_key_reacts_to_sentence_length_given_vocabulary_and_a_same_size_edit(tmp_path):
+    """Each of these changes the encoding, so each gets its own entry (and the right
+    result): --max-sentence-length, a vocabulary given with --read-vocab (each one its
+    own), and an edit of the corpus that keeps its size (only its modification time
+    tells)."""
+    from fastw2v import Vocabulary
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("alpha beta gamma delta\n" * 50 + "one two three four five six seven\n" * 20)
+    past = 1_000_000_000 * 10**9  # 2001: an edit now is sure to change the time
+    os.utime(corpus, ns=(past, past))
+    cache = tmp_path / "cache"
+    settings = dict(min_count=1, dim=8, epochs=1, threads=1)
+
+    def entries() -> set[str]:
+        return {p.stem for p in cache.glob("*.json")}
+
+    def entry(**options) -> TokenCache:
+        vocab = options.pop("vocab", None)
+        return TokenCache(cache, Corpus([corpus]), TrainOptions(**{**settings, **options}).resolved(), vocab)
+
+    counted = fastw2v.train([corpus], cache_dir=cache, **settings)
+    assert entries() == {entry().name}
+    cut = fastw2v.train([corpus], cache_dir=cache, max_sentence_length=3, **settings)
+    assert entries() == {entry().name, entry(max_sentence_length=3).name}
+    _, encoded = entry(max_sentence_length=3).open()
+    assert encoded.n_sentences == 50 * 2 + 20 * 3 and cut.stats.words_per_epoch == counted.stats.words_per_epoch
+
+    fewer = Vocabulary(["alpha", "beta", "one"], np.array([50, 50, 20]))
+    other = Vocabulary(["alpha", "beta", "one"], np.array([60, 50, 20]))  # same words, other counts
+    for vocab in (fewer, other):
+        model = fastw2v.train([corpus], cache_dir=cache, vocab=vocab, **settings)
+        assert model.vocab.words == vocab.words and model.stats.words_per_epoch == 120
+    assert entries() == {entry().name, entry(max_sentence_length=3).name, entry(vocab=fewer).name,
+                         entry(vocab=other).name}
+    assert len(entries()) == 4
+
+    edited = corpus.read_bytes().replace(b"gamma", b"GAMMA")
+    size = corpus.stat().st_size
+    corpus.write_bytes(edited)
+    assert corpus.stat().st_size == size and corpus.stat().st_mtime_ns != past
+    model = fastw2v.train([corpus], cache_dir=cache, **settings)
+    assert "GAMMA" in model.vocab and "gamma" not in model.vocab
+    assert len(entries()) == 5 and entry().name in entries()
+
+
 @pytest.mark.parametrize("given_vocab", [False, True])
 def test_cache_encodes_exactly_as_memory_across_windows(tmp_path, given_vocab):
     """The text8 sample (1.7M ids) spans two compaction windows of the cache build."""
