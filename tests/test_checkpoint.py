@@ -9,7 +9,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -280,8 +279,8 @@ def test_signal_during_cli_training_leaves_a_usable_checkpoint(tmp_path, signum,
     at = f"epoch {state.epoch + 1} of 3, {state.epoch_words / model.stats.words_per_epoch:.0%} through"
     assert run.lines()[-1] == (f"fastw2v: interrupted at {at}; checkpoint written to {checkpoint}; "
                                f"continue with: fastw2v train --resume {checkpoint}")
-    resumed = subprocess.run([*fastw2v_script(), "train", "--resume", str(checkpoint)], env=cli_env(),
-                             capture_output=True, text=True, timeout=300)
+    resumed = subprocess.run([*fastw2v_script(), "train", "--resume", str(checkpoint), "--no-cache"],
+                             env=cli_env(), capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     assert f"resuming epoch {state.epoch + 1} of 3 at " in resumed.stderr
     assert out.read_bytes() == uninterrupted_text8.read_bytes()  # bit-identical at 1 thread

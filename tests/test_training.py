@@ -272,7 +272,12 @@ def _frozen_loss(sentences, threads: int, seed: int = 9, **options) -> float:
     words subsampling keeps, each centre's window, and the noise words."""
     from fastw2v.engine.losses import output_rows
     from fastw2v.training.driver import RunControl, run_epochs
-    from fastw2v.training.model import TrainState, TrainStats, Word2VecModel, aligned_zeros
+    from fastw2v.training.model import (
+        TrainState,
+        TrainStats,
+        Word2VecModel,
+        aligned_zeros,
+    )
 
     opts = TrainOptions(min_count=1, dim=12, epochs=1, threads=threads, seed=seed, window=4, negative=4,
                         sample=1e-3, alpha=0.0, min_alpha=0.0, **options).resolved()
