@@ -524,17 +524,19 @@ _TRAIN_SCRIPT = """
 import sys
 sys.path.insert(0, {repo!r})
 import fastw2v
-fastw2v.train([{corpus!r}], vocab={vocab!r}, cache_dir={cache!r}, dim=16, epochs=1, threads=2,
-              min_count=1, window=2, negative=2)
+fastw2v.train([{corpus!r}], vocab={vocab!r}, cache_dir={cache!r}, in_memory={in_memory!r}, dim=16,
+              epochs=1, threads=2, min_count=1, window=2, negative=2)
 """
 MB = 1024 * 1024
 
 
 def _peak_private_mb(tmp_path: Path, corpus: Path, vocab: Path, cache: Path | None) -> float:
+    """Peak private memory of a run through the token cache in ``cache``, or (None) in memory."""
     from bench.measure import run_measured
 
     script = _TRAIN_SCRIPT.format(repo=str(Path(__file__).resolve().parents[1]), corpus=str(corpus),
-                                  vocab=str(vocab), cache=str(cache) if cache else None)
+                                  vocab=str(vocab), cache=str(cache) if cache else None,
+                                  in_memory=cache is None)
     run = run_measured([sys.executable, "-c", script], tmp_path / f"{corpus.stem}-{bool(cache)}.log",
                        env=cli_env(), timeout=300, sample_memory=True)
     assert run.ok, Path(run.log).read_text()[-2000:]
