@@ -315,21 +315,21 @@ def small_text(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def a_checkpoint(tmp_path_factory) -> Path:
-    import fastw2v
-    from fastw2v.training.driver import RunControl
-
+    """A checkpoint of a finished single-machine run of the command line."""
     d = tmp_path_factory.mktemp("ckpt")
-    fastw2v.train([["a", "b", "c"]] * 50, min_count=1, dim=4, epochs=1, threads=1,
-                  control=RunControl(checkpoint=d / "c.ckpt", checkpoint_every=60.0))
-    return d / "c.ckpt"
+    (d / "c.txt").write_text("a b c\n" * 50)
+    assert main(["train", str(d / "c.txt"), "-o", str(d / "v.txt"), "--min-count", "1", "--dim", "4",
+                 "--epochs", "1", "--threads", "1", "--no-cache", "-q", "--checkpoint-every", "60"]) == 0
+    return d / "v.txt.checkpoint"
 
 
 @pytest.mark.parametrize("option", ["--resume", "--checkpoint", "--checkpoint-every", "--cache-dir",
-                                    "--report-loss", "--log", "--eval-every-epoch"])
+                                    "--tmp-dir", "--report-loss", "--log", "--eval-every-epoch"])
 def test_cli_rejects_single_machine_options(tmp_path, capsys, a_checkpoint, option):
     """Each option --dask does not offer is one error line and exit 2, before any cluster."""
     value = {"--resume": [a_checkpoint], "--checkpoint": [tmp_path / "c.ckpt"], "--checkpoint-every": ["5"],
-             "--cache-dir": [tmp_path / "cache"], "--log": [tmp_path / "log.jsonl"]}.get(option, [])
+             "--cache-dir": [tmp_path / "cache"], "--tmp-dir": [tmp_path], "--log": [tmp_path / "log.jsonl"]
+             }.get(option, [])
     corpus = [] if option == "--resume" else [TEXT8]
     args = ["train", *corpus, "-o", tmp_path / "v.txt", "--dask", "local:2", option, *value]
     assert main([str(a) for a in args]) == 2
