@@ -337,9 +337,10 @@ def test_cli_rejects_single_machine_options(tmp_path, capsys, a_checkpoint, opti
     assert os.listdir(tmp_path) == []
 
 
-def test_cli_rejects_a_bad_local_cluster_size(tmp_path):
-    done = run_cli(["train", TEXT8, "-o", tmp_path / "v.txt", "--dask", "local:x"])
-    assert done.returncode == 2 and "local:N" in done.stderr
+def test_cli_rejects_a_bad_local_cluster_size(tmp_path, capsys):
+    assert main(["train", str(TEXT8), "-o", str(tmp_path / "v.txt"), "--dask", "local:x"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("fastw2v: error: --dask local:N needs"), err
 
 
 def test_cli_trains_on_a_local_cluster(tmp_path, client, small_text):
