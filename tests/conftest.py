@@ -142,6 +142,96 @@ def fastw2v_script() -> list[str]:
     return [sys.executable, "-m", "fastw2v.cli"]
 
 
+class TerminalRun:
+    """``fastw2v ARGS`` with stderr on a pseudo-terminal, so that progress bars are drawn.
+
+    :meth:`read_until` reads what the command shows until a condition holds (to act
+    at a known point of the run, e.g. once training has visibly started);
+    :meth:`finish` reads the rest and waits for the exit status. :meth:`frames` parses
+    the bars drawn, without the terminal's control sequences.
+    """
+
+    def __init__(self, args: list, cwd: Path | None = None):
+        import fcntl
+        import pty
+        import struct
+        import termios
+
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 160, 0, 0))
+        env = cli_env()
+        env["TERM"] = "xterm-256color"
+        self.proc = subprocess.Popen([*fastw2v_script(), *map(str, args)], cwd=cwd, env=env,
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave)
+        os.close(slave)
+        self.master = master
+        self.raw = b""
+        self.closed = False
+
+    def _read(self, timeout: float) -> bool:
+        """Read what is there within ``timeout`` s; False once the command's end is reached."""
+        import select
+
+        if self.closed:
+            return False
+        ready, _, _ = select.select([self.master], [], [], timeout)
+        if not ready:
+            return True
+        try:
+            data = os.read(self.master, 1 << 16)
+        except OSError:  # EIO: the terminal's other side is closed, the command has ended
+            data = b""
+        if not data:
+            self.closed = True
+            os.close(self.master)
+            return False
+        self.raw += data
+        return True
+
+    def text(self) -> str:
+        return self.raw.decode("utf-8", "replace")
+
+    def read_until(self, condition, timeout: float = 120) -> bool:
+        """Read until ``condition(self)`` holds (True) or the command ends (False)."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while not condition(self):
+            if not self._read(0.05):
+                return condition(self)
+            if time.monotonic() > deadline:
+                self.proc.kill()
+                raise AssertionError(f"timed out waiting; shown so far:\n{self.plain()[-2000:]}")
+        return True
+
+    def finish(self, timeout: float = 300) -> int:
+        self.read_until(lambda run: False, timeout)
+        return self.proc.wait(timeout=30)
+
+    def plain(self) -> str:
+        """What was shown, without control sequences, carriage returns cut into lines."""
+        text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", self.text())
+        return "\n".join(part for line in text.split("\n") for part in line.split("\r") if part.strip())
+
+    def lines(self) -> list[str]:
+        """The lines that are not progress bars."""
+        return [ln for ln in self.plain().split("\n") if not BAR.match(ln)]
+
+    def frames(self, phase: str) -> list[dict]:
+        """Every drawing of the ``phase`` bar: percent (int), info (str), eta (str)."""
+        out = []
+        for line in self.plain().split("\n"):
+            m = BAR.match(line)
+            if m and m["phase"] == phase:
+                out.append({"percent": int(m["percent"]), "info": m["info"].strip(), "eta": m["eta"]})
+        return out
+
+
+# One drawing of a progress bar: "training  ━━━━╸━━━  25% 1.96M words/s  lr 1.87e-02 ETA 0:00:01"
+BAR = re.compile(r"^(?P<phase>\w+)\s+[\u2500-\u257f ]*?\s*(?P<percent>\d+)%(?P<info>.*?)\s*ETA\s+"
+                 r"(?P<eta>\S+)\s*$")
+
+
 # ---------------------------------------------------------------- shared data
 @pytest.fixture(scope="session")
 def text8_words() -> list[str]:

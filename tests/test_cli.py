@@ -13,13 +13,21 @@ import bz2
 import gzip
 import lzma
 import os
+import re
 import subprocess
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import cli_env, fastw2v_script, run_cli, run_directories
+from conftest import (
+    TEXT8,
+    TerminalRun,
+    cli_env,
+    fastw2v_script,
+    run_cli,
+    run_directories,
+)
 from gensim.models import KeyedVectors
 
 from fastw2v import load_word2vec
@@ -284,11 +292,77 @@ def test_cli_train_writes_loadable_vectors(tmp_path):
     assert kvb.index_to_key == kv.index_to_key and np.array_equal(kvb.vectors, kv.vectors)
 
 
+RATE = r"(?P<rate>[\d.]+)(?P<unit>[Mk]) words/s"
+
+
+def parse_rate(match) -> float:
+    return float(match["rate"]) * (1e6 if match["unit"] == "M" else 1e3)
+
+
 def test_cli_progress_summary_without_quiet(tmp_path):
-    args = [a for a in FAST if a != "--quiet"]
-    result = run_cli(["train", corpus(tmp_path), "-o", tmp_path / "v.txt", *args], cwd=tmp_path)
+    """Without a terminal there are no bars, only the summary lines, in order: the
+    vocabulary line, the training summary, and what was written."""
+    epochs = 2
+    args = ["--dim", "8", "--epochs", str(epochs), "--threads", "1", "--min-count", "1", "--no-cache"]
+    out = tmp_path / "v.txt"
+    result = run_cli(["train", corpus(tmp_path), "-o", out, *args], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "wrote" in result.stderr and "Traceback" not in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 3, lines
+    tokens = CORPUS_TEXT.decode().split()
+    vocab = re.fullmatch(r"vocabulary: (?P<words>[\d,]+) words, corpus: (?P<tokens>[\d,]+) words in "
+                         r"(?P<sentences>[\d,]+) sentences \(in memory, (?P<s>\d+\.\d) s\)", lines[0])
+    assert vocab, lines[0]
+    assert int(vocab["words"].replace(",", "")) == len(set(tokens)) == 10
+    assert int(vocab["tokens"].replace(",", "")) == len(tokens) == 230
+    assert int(vocab["sentences"].replace(",", "")) == CORPUS_TEXT.count(b"\n") == 30
+    summary = re.fullmatch(r"trained (?P<n>[\d,]+) words in (?P<s>\d+\.\d) s \(" + RATE
+                           + r", (?P<threads>\d+) threads\)", lines[1])
+    assert summary, lines[1]
+    trained = int(summary["n"].replace(",", ""))
+    assert trained == epochs * len(tokens)
+    assert summary["threads"] == "1"
+    rate, seconds = parse_rate(summary), float(summary["s"])
+    # The rate is words / seconds; the seconds are shown rounded to 0.1 s, the rate to
+    # 3 digits (or to 1k words/s), so they agree to within those roundings.
+    assert rate > 0 and abs(trained / rate - seconds) <= 0.05 + 0.2 * seconds + 1e-9
+    assert lines[2] == f"wrote 10 vectors of 8 dimensions to {out}"
+
+
+def test_cli_progress_bars_on_a_terminal(tmp_path):
+    """On a terminal, reading and training each draw a bar with percent done and an ETA;
+    the training bar also shows words/s and the current learning rate, which is the
+    linear decay at the percent shown. Then the summary line."""
+    epochs = 2
+    out = tmp_path / "v.txt"
+    run = TerminalRun(["train", TEXT8, "-o", out, "--epochs", str(epochs), "--dim", "16", "--threads", "1",
+                       "--no-cache"], cwd=tmp_path)
+    assert run.finish() == 0, run.plain()
+    eta = re.compile(r"-:--:--|\d+:\d\d:\d\d")
+    for phase in ("reading", "training"):
+        frames = run.frames(phase)
+        assert frames, (phase, run.plain())
+        percents = [f["percent"] for f in frames]
+        assert percents == sorted(percents) and percents[-1] == 100, percents
+        assert all(eta.fullmatch(f["eta"]) for f in frames), frames
+    training = run.frames("training")
+    shown = [f for f in training if f["percent"] > 0 and f["info"]]
+    assert any(f["percent"] < 100 for f in shown), training  # at least one update along the way
+    alpha, min_alpha = 0.025, 0.025 * 1e-4
+    for f in shown:
+        m = re.fullmatch(RATE + r"  lr (?P<lr>\d\.\d\de-\d\d)", f["info"])
+        assert m, f
+        assert parse_rate(m) > 0
+        # The percent is rounded to 1%, the rate to 3 digits.
+        expected = alpha - (alpha - min_alpha) * f["percent"] / 100
+        assert abs(float(m["lr"]) - expected) <= 0.005 * (alpha - min_alpha) + 0.005 * expected, f
+    assert any(re.fullmatch(r"\d+:\d\d:\d\d", f["eta"]) for f in shown if f["percent"] < 100), training
+    lines = run.lines()
+    assert len(lines) == 3 and lines[0].startswith("vocabulary: ") and lines[2].startswith("wrote "), lines
+    corpus_words = int(re.search(r"corpus: ([\d,]+) words", lines[0])[1].replace(",", ""))
+    summary = re.fullmatch(r"trained (?P<n>[\d,]+) words in [\d.]+ s \(" + RATE + r", 1 threads\)", lines[1])
+    assert summary and int(summary["n"].replace(",", "")) == epochs * corpus_words, lines[1]
 
 
 def test_cli_multiple_and_compressed_corpora(tmp_path):

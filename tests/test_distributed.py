@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fastw2v import FastW2VError
+from fastw2v.cli import main
 from fastw2v.engine.engine import chunk_layout, round_bounds
 from fastw2v.text.corpus import Corpus
 from fastw2v.text.encode import vocab_and_corpus
@@ -299,23 +300,167 @@ def test_cli_unreachable_scheduler_is_one_line(tmp_path):
     assert not out.exists()
 
 
-def test_cli_rejects_single_machine_options(tmp_path):
-    done = run_cli(["train", TEXT8, "-o", tmp_path / "v.txt", "--dask", "local:2", "--log",
-                    tmp_path / "log.jsonl"])
-    assert done.returncode == 2
-    assert done.stderr.strip() == "fastw2v: error: --log is not available with --dask"
-    done = run_cli(["train", TEXT8, "-o", tmp_path / "v.txt", "--dask", "local:x"])
-    assert done.returncode == 2 and "local:N" in done.stderr
+@pytest.fixture(scope="module")
+def small_text(tmp_path_factory) -> Path:
+    """About 40k words in 2,000 lines, frequencies falling off as Zipf's law: two shards
+    of one file, each with frequent words of its own and in common."""
+    rng = np.random.default_rng(8)
+    words = [f"w{i}" for i in range(300)]
+    lines = [" ".join(words[i] for i in np.minimum(rng.zipf(1.3, size=20), 300) - 1) for _ in range(2000)]
+    path = tmp_path_factory.mktemp("dask") / "small.txt"
+    path.write_text("\n".join(lines) + "\n")
+    return path
 
 
-def test_cli_trains_on_a_local_cluster(tmp_path):
-    pytest.importorskip("distributed")
-    corpus = write(tmp_path / "c.txt", b"\n".join(
-        b" ".join(random.Random(i).choice([b"a", b"b", b"c", b"d", b"e"]) for _ in range(20))
-        for i in range(2000)))
-    out = tmp_path / "v.txt"
-    done = run_cli(["train", corpus, "-o", out, "--dask", "local:2", "--dim", "8", "--epochs", "2",
-                    "--min-count", "1", "--sync-every", "5000"])
+@pytest.fixture(scope="module")
+def a_checkpoint(tmp_path_factory) -> Path:
+    """A checkpoint of a finished single-machine run of the command line."""
+    d = tmp_path_factory.mktemp("ckpt")
+    (d / "c.txt").write_text("a b c\n" * 50)
+    assert main(["train", str(d / "c.txt"), "-o", str(d / "v.txt"), "--min-count", "1", "--dim", "4",
+                 "--epochs", "1", "--threads", "1", "--no-cache", "-q", "--checkpoint-every", "60"]) == 0
+    return d / "v.txt.checkpoint"
+
+
+@pytest.mark.parametrize("option", ["--resume", "--checkpoint", "--checkpoint-every", "--cache-dir",
+                                    "--tmp-dir", "--report-loss", "--log", "--eval-every-epoch"])
+def test_cli_rejects_single_machine_options(tmp_path, capsys, a_checkpoint, option):
+    """Each option --dask does not offer is one error line and exit 2, before any cluster."""
+    value = {"--resume": [a_checkpoint], "--checkpoint": [tmp_path / "c.ckpt"], "--checkpoint-every": ["5"],
+             "--cache-dir": [tmp_path / "cache"], "--tmp-dir": [tmp_path], "--log": [tmp_path / "log.jsonl"]
+             }.get(option, [])
+    corpus = [] if option == "--resume" else [TEXT8]
+    args = ["train", *corpus, "-o", tmp_path / "v.txt", "--dask", "local:2", option, *value]
+    assert main([str(a) for a in args]) == 2
+    assert capsys.readouterr().err.strip() == f"fastw2v: error: {option} is not available with --dask"
+    assert os.listdir(tmp_path) == []
+
+
+def test_cli_rejects_a_bad_local_cluster_size(tmp_path, capsys):
+    assert main(["train", str(TEXT8), "-o", str(tmp_path / "v.txt"), "--dask", "local:x"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("fastw2v: error: --dask local:N needs"), err
+
+
+def test_cli_trains_on_a_local_cluster(tmp_path, client, small_text):
+    """`--dask local:2` from the command line: the vocabulary equals single-process counting,
+    and another run (on another cluster of 2 one-thread workers) gives the same bytes."""
+    out, vocab_file = tmp_path / "v.txt", tmp_path / "voc.txt"
+    common = ["--dim", "8", "--epochs", "2", "--min-count", "3", "--sync-every", "5000"]
+    done = run_cli(["train", small_text, "-o", out, "--dask", "local:2", "--save-vocab", vocab_file, *common])
     assert done.returncode == 0, done.stderr
     assert "2 shards on 2 workers" in done.stderr and "syncs" in done.stderr
-    assert out.read_text().splitlines()[0] == "5 8"
+    single, encoded = vocab_and_corpus(Corpus([small_text]), min_count=3, max_vocab_size=0,
+                                       max_sentence_length=10_000)
+    assert f"corpus: {encoded.n_words:,} words" in done.stderr
+    assert vocab_file.read_text().splitlines() == [f"{w} {c}" for w, c in zip(single.words, single.counts)]
+    lines = out.read_text().splitlines()
+    assert lines[0] == f"{len(single)} 8" and [ln.split()[0] for ln in lines[1:]] == single.words
+    again = tmp_path / "again.txt"
+    assert main(["train", str(small_text), "-o", str(again), "--dask", client.scheduler.address, "-q",
+                 *common]) == 0
+    assert again.read_bytes() == out.read_bytes()
+
+
+def test_sync_every_epoch_and_average_merge_end_to_end(tmp_path, client, small_text, capsys):
+    """`--sync-every epoch --sync-merge average` from the command line give the vectors of
+    train_distributed with the same options (a second run: deterministic), with one sync
+    per epoch. With one epoch, the average of two workers' changes is half their sum
+    wherever both changed a row (the most frequent words)."""
+    from fastw2v.training.distributed import train_distributed
+    from fastw2v.training.model import initial_vectors
+
+    out = tmp_path / "v.txt"
+    assert main(["train", str(small_text), "-o", str(out), "--dask", client.scheduler.address, "--dim", "8",
+                 "--epochs", "2", "--min-count", "1", "--sync-every", "epoch", "--sync-merge", "average"]) == 0
+    assert "; 2 syncs, " in capsys.readouterr().err
+    api = train_distributed(str(small_text), client, dim=8, epochs=2, min_count=1, sync_words="epoch",
+                            merge="average")
+    stats = api.sync_stats
+    assert (stats.syncs, stats.rounds_per_epoch, stats.merge, stats.sync_words) == (2, 1, "average", None)
+    api.save(tmp_path / "api.txt")
+    assert (tmp_path / "api.txt").read_bytes() == out.read_bytes()
+
+    one = dict(dim=8, epochs=1, min_count=1, sync_words="epoch")
+    summed = train_distributed(str(small_text), client, merge="sum", **one)
+    averaged = train_distributed(str(small_text), client, merge="average", **one)
+    start, _ = initial_vectors(len(summed.vocab), 8, 1)
+    start = start[:, :8].astype(np.float64)
+    top = slice(0, 40)  # words frequent in both shards: changed by both workers
+    np.testing.assert_allclose(summed.input_vectors[top] - start[top],
+                               2 * (averaged.input_vectors[top] - start[top]), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(summed.output_vectors[top], 2 * averaged.output_vectors[top], rtol=1e-4, atol=1e-6)
+    assert np.abs(summed.output_vectors[top]).min() > 0
+
+
+@pytest.mark.parametrize("loss", ["ns", "nce", "hs"])
+def test_replicas_are_identical_after_the_last_sync(client, small_text, monkeypatch, loss):
+    """Just before the driver fetches the model, every worker's replica (both matrices, the
+    NCE biases, the HS inner nodes) is the same, bit for bit, and is the model returned."""
+    from fastw2v.training import distributed as dist
+
+    replicas = []
+    fetch_model = dist._Fleet.call_one
+
+    def every_replica_first(self, method, args=()):
+        if method == "model":
+            replicas.extend(self.call("replica"))
+        return fetch_model(self, method, args)
+
+    monkeypatch.setattr(dist._Fleet, "call_one", every_replica_first)
+    model = dist.train_distributed(str(small_text), client, dim=8, epochs=1, min_count=1, loss=loss,
+                                   sync_words=5000)
+    assert model.sync_stats.rounds_per_epoch >= 4
+    first, second = replicas
+    assert len(first) == (3 if loss == "nce" else 2)
+    for a, b in zip(first, second):
+        assert np.array_equal(a.view(np.uint32), b.view(np.uint32))
+    assert np.array_equal(model.input_vectors, first[0]) and np.array_equal(model.output_vectors, first[1])
+    assert first[1].shape[0] == (len(model.vocab) - 1 if loss == "hs" else len(model.vocab))
+    if loss == "nce":
+        assert np.array_equal(model.biases, first[2]) and np.abs(first[2]).max() > 0
+
+
+@pytest.mark.parametrize("loss", ["ns", "nce", "hs"])
+def test_a_partial_sync_covers_the_nce_biases_and_the_huffman_root_side(small_text, loss):
+    """Two shard trainers (no Dask), one round each, then a sync of the first 20 rows:
+    afterwards both replicas agree on those rows of syn0 and of the NCE biases, and on the
+    last 20 inner nodes of the HS tree (the root side, on every path), and still differ
+    elsewhere."""
+    from dataclasses import asdict
+
+    from fastw2v.training.distributed import ShardTrainer, pack_words, unpack_words
+    from fastw2v.training.model import TrainOptions
+
+    trainers = [ShardTrainer(s, 10_000) for s in plan_shards(file_sizes([small_text]), 2)]
+    counted = [t.count() for t in trainers]
+    vocab = merge_counts([(unpack_words(w), c) for w, c in counted], 1)
+    options = asdict(TrainOptions(dim=8, epochs=1, min_count=1, loss=loss, threads=1).resolved())
+    for t in trainers:
+        t.encode(pack_words(vocab.words), vocab.counts)
+        t.prepare(options, vocab.counts, 1, 2)
+    rows = 20
+    steps = [t.step(None, 0, 0, rows) for t in trainers]
+    merged = [merge_deltas([deltas[j] for _, deltas, _ in steps], "sum") for j in range(len(steps[0][1]))]
+    for t in trainers:
+        t.apply(rows, merged)
+    a, b = (t.replica() for t in trainers)
+    same = [lambda x: x[:rows]] * 3
+    rest = [lambda x: x[rows:]] * 3
+    if loss == "hs":  # syn1: the inner nodes, the root last
+        same[1], rest[1] = (lambda x: x[-rows:]), (lambda x: x[:-rows])
+    assert len(a) == (3 if loss == "nce" else 2)
+    for j in range(len(a)):
+        assert np.array_equal(same[j](a[j]), same[j](b[j])), j
+        assert not np.array_equal(rest[j](a[j]), rest[j](b[j])), j
+
+
+def test_divergence_on_a_worker_is_one_line(tmp_path, client, small_text, capsys):
+    out = tmp_path / "v.txt"
+    assert main(["train", str(small_text), "-o", str(out), "--dask", client.scheduler.address, "--dim", "8",
+                 "--epochs", "1", "--min-count", "1", "--alpha", "1e6", "-q"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith("fastw2v: error: training diverged on shard ")
+    assert "--alpha (it was 1e+06); no vectors were written" in err[0]
+    assert os.listdir(tmp_path) == []

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import errno
 import gzip
+import json
 import os
 import re
 import tempfile
@@ -376,6 +377,10 @@ class _FaultyFile:
         self._budget -= len(data)
         return self._f.write(data)
 
+    def writelines(self, lines):  # through write(), so that the budget covers it too
+        for line in lines:
+            self.write(line)
+
     def __getattr__(self, name):
         return getattr(self._f, name)
 
@@ -578,6 +583,78 @@ def test_output_directory_refuses_new_files(tmp_path, capsys, monkeypatch, error
     check_error_line(capsys.readouterr().err, "cannot write", str(out), os.strerror(error))
     assert out.read_bytes() == SENTINEL
     assert temporary_files(tmp_path) == []
+
+
+# ---------------------------------------------------------------- every other writer
+def _vectors(d: Path) -> Path:
+    from fastw2v import save_word2vec
+
+    rng = np.random.default_rng(2)
+    words = [f"w{i}" for i in range(40)]
+    save_word2vec(d / "vectors.txt", words, rng.standard_normal((40, 6)).astype(np.float32))
+    return d / "vectors.txt"
+
+
+def _log(d: Path) -> Path:
+    records = [{"event": "start", "options": {"model": "sg"}},
+               *({"event": "epoch", "epoch": e, "epochs": 2, "words": 100 * e, "seconds": 1.0 * e,
+                  "words_per_second": 100.0, "alpha": 0.02, "loss_per_word": 3.0 - e} for e in (1, 2))]
+    (d / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    return d / "log.jsonl"
+
+
+def _train_corpus(d: Path) -> Path:
+    (d / "c.txt").write_bytes(TEXT)
+    return d / "c.txt"
+
+
+# name: (arguments of fastw2v, given the directory; the file the fault hits, relative to it)
+WRITERS = {
+    "save-vocab": (lambda d: ["train", _train_corpus(d), "-o", d / "v.txt", *FAST, "--no-cache",
+                              "--save-vocab", d / "voc.txt"], "voc.txt"),
+    "train-classes": (lambda d: ["train", _train_corpus(d), "-o", d / "v.txt", *FAST, "--no-cache",
+                                 "--classes", "3"], "v.txt.classes.txt"),
+    "classes": (lambda d: ["classes", _vectors(d), "-k", "3", "-o", d / "cls.txt", "-q"], "cls.txt"),
+    "nce-biases": (lambda d: ["train", _train_corpus(d), "-o", d / "v.txt", *FAST, "--no-cache",
+                              "--loss", "nce", "--save-output", d / "out.txt"], "out.txt.biases.txt"),
+    "projector-vectors": (lambda d: ["export-projector", _vectors(d), d / "proj", "-q"], "proj/vectors.tsv"),
+    "projector-metadata": (lambda d: ["export-projector", _vectors(d), d / "proj", "-q"], "proj/metadata.tsv"),
+    "plot": (lambda d: ["plot", _log(d), "-o", d / "curves.png", "-q"], "curves.png"),
+    "map": (lambda d: ["map", _vectors(d), "-o", d / "map.png", "--top", "12", "-q"], "map.png"),
+    "phrases": (lambda d: ["phrases", _train_corpus(d), "-o", d / "p.txt", "--min-count", "1", "-q"], "p.txt"),
+    "phrases-gz": (lambda d: ["phrases", _train_corpus(d), "-o", d / "p.txt.gz", "--min-count", "1", "-q"],
+                   "p.txt.gz"),
+}
+WRITER_FAULTS = [("write", 0, errno.ENOSPC, False), ("write", 20, errno.ENOSPC, True),
+                 ("create", 0, errno.EACCES, True)]
+
+
+@pytest.mark.parametrize("where, budget, error, existing", WRITER_FAULTS,
+                         ids=["disk-full-new", "disk-full-midway-existing", "read-only-dir-existing"])
+@pytest.mark.parametrize("writer", sorted(WRITERS))
+def test_every_writer_survives_a_full_disk_and_a_read_only_directory(tmp_path, capsys, monkeypatch, writer,
+                                                                      where, budget, error, existing):
+    """Each file fastw2v writes besides vectors and checkpoints: a full disk (at once, or
+    part way through) or a directory that refuses new files (simulated, so that it also
+    runs as root) gives exit 2 and one line naming the file and the reason; the previous
+    file is left byte for byte, and no temporary file remains."""
+    make_args, name = WRITERS[writer]
+    (tmp_path / "proj").mkdir()
+    args = [str(a) for a in make_args(tmp_path)]
+    target = tmp_path / name
+    if existing:
+        target.write_bytes(SENTINEL)
+    disk = FullDisk(monkeypatch, target.name, where, budget, error=error)
+    code = main(args)
+    err = capsys.readouterr().err
+    assert disk.hits >= 1, "the fault was never reached"
+    assert code == 2, err
+    check_error_line(err, "cannot write", str(target), os.strerror(error))
+    if existing:
+        assert target.read_bytes() == SENTINEL
+    else:
+        assert not target.exists()
+    assert temporary_files(tmp_path) == [] and temporary_files(tmp_path / "proj") == []
 
 
 # ---------------------------------------------------------------- checkpoints

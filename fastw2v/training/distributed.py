@@ -226,6 +226,13 @@ class ShardTrainer:
             raise ShardStateLost(f"{self.shard.describe()} has no replica on this worker")
         return [np.ascontiguousarray(self._real(b)) for b in self.bases]
 
+    def replica(self) -> list[np.ndarray]:
+        """This worker's replica as it stands (syn0 and syn1 without padding, and the NCE
+        biases): after the last sync of a run, every worker's is the same model."""
+        if not self.ready:
+            raise ShardStateLost(f"{self.shard.describe()} has no replica on this worker")
+        return [np.ascontiguousarray(self._real(p)) for p in self.params]
+
     def set_model(self, values: list[np.ndarray]) -> None:
         """Start from the synced model of the other workers (a replacement worker)."""
         for p, b, v in zip(self.params, self.bases, values):

@@ -11,6 +11,7 @@ the model object are in :mod:`fastw2v.training.model`.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import signal
 import threading
@@ -112,15 +113,18 @@ def train(corpus, *, vocab: Vocabulary | str | os.PathLike | None = None,
 def resume(checkpoint: str | os.PathLike, *, cache_dir: str | os.PathLike | None = None,
            tmp_dir: str | os.PathLike | None = None, in_memory: bool = False,
            control: RunControl | None = None, progress: bool | Display = False,
-           corpus=None) -> Word2VecModel:
+           corpus=None, threads: int | None = None) -> Word2VecModel:
     """Continue the run saved in ``checkpoint`` to its end and return the model.
 
     The corpus files named in the checkpoint must be unchanged (same sizes and
     modification times); ``corpus`` overrides where they are. The temporary
     cache the interrupted run kept is used (and removed at the end) when it is
     still there; ``cache_dir``, ``tmp_dir`` and ``in_memory`` are as for :func:`train`.
+    ``threads``: train with this many threads instead of the checkpoint's.
     """
     model, state, info = load_checkpoint(checkpoint)
+    if threads is not None:
+        model.options = dataclasses.replace(model.options, threads=threads).resolved()
     control = _control(control, progress)
     control.checkpoint_info = {**info, **control.checkpoint_info}
     if control.checkpoint is None:
@@ -402,7 +406,7 @@ class _Watch:
 
     def _on_signal(self, signum, frame) -> None:
         if self.reason == "interrupt":  # asked twice: stop now, without a checkpoint
-            raise KeyboardInterrupt
+            raise Interrupted("interrupted twice: stopped at once, without writing a checkpoint")
         self.reason = "interrupt"
         self.stop[0] = 1
 
@@ -412,7 +416,11 @@ class _Watch:
             self.stop[0] = 1
 
     def take(self) -> str | None:
-        reason, self.reason = self.reason, None
+        """Why the workers were stopped. An interrupt stays on record, so that a second
+        Ctrl-C while its checkpoint is written aborts at once (:meth:`_on_signal`)."""
+        reason = self.reason
+        if reason != "interrupt":
+            self.reason = None
         return reason
 
     def restart_clock(self) -> None:

@@ -171,7 +171,9 @@ def execute(plan: RunPlan, display: Display) -> Word2VecModel:
     control.checkpoint_info["cli"] = {
         "output": recorded_path(plan.output), "binary": plan.binary, "classes": plan.classes,
         "classes_output": recorded_path(plan.classes_output) if plan.classes_output else None,
-        "auto_checkpoint": plan.auto_checkpoint, "loss": plan.loss, "export": plan.export,
+        # Only the checkpoint of a run that asked for none is an interrupt's, deleted once used.
+        "auto_checkpoint": plan.auto_checkpoint and plan.checkpoint_every is None,
+        "loss": plan.loss, "export": plan.export,
         "save_output": recorded_path(plan.save_output) if plan.save_output else None}
     if plan.eval_every_epoch:
         control.on_epoch = epoch_scorer(plan.analogies, plan.similarity, display)
@@ -180,7 +182,7 @@ def execute(plan: RunPlan, display: Display) -> Word2VecModel:
         control.log = TrainingLog(plan.log)
     try:
         if plan.resume is not None:
-            model = resume(plan.resume, control=control, **store)
+            model = resume(plan.resume, control=control, threads=plan.options.get("threads"), **store)
         elif plan.dask is not None:
             from .distributed import SYNC_WORDS, train_distributed
 
