@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 
 from . import REPO_DIR
-from .tools import ALL_TOOLS, Settings, parse_tools
+from .tools import ALL_TOOLS, MODELS, Settings, parse_tools
+
+DEFAULTS = Settings()  # fastw2v's defaults (fastw2v.TrainOptions)
 
 SHARED_CORPUS = REPO_DIR.parent / "shared" / "data" / "corpora" / "gutenberg_100M.txt.xz"
 BUNDLED_CORPUS = REPO_DIR / "data" / "text8_head10M.txt.gz"
@@ -56,18 +58,18 @@ def _common(p: argparse.ArgumentParser, default_tools: str, default_epochs: int,
                         "[default: out/bench/<corpus>_<model>]")
     p.add_argument("--tools", default=default_tools,
                    help=f"comma-separated, from {','.join(ALL_TOOLS)} [default: {default_tools}]")
-    p.add_argument("--model", choices=("sg", "cbow"), default="sg")
+    p.add_argument("--model", choices=MODELS, default=DEFAULTS.model)
     p.add_argument("--epochs", type=_positive(int), default=default_epochs)
     p.add_argument("--repeat", type=_positive(int), default=default_repeat,
                    help=f"interleaved repeats (A B C A B C ...) [default: {default_repeat}]")
-    p.add_argument("--dim", type=_positive(int), default=100)
-    p.add_argument("--window", type=_positive(int), default=5)
-    p.add_argument("--negative", type=_positive(int), default=5)
-    p.add_argument("--sample", type=float, default=1e-3)
-    p.add_argument("--min-count", type=_positive(int), default=5)
+    p.add_argument("--dim", type=_positive(int), default=DEFAULTS.dim)
+    p.add_argument("--window", type=_positive(int), default=DEFAULTS.window)
+    p.add_argument("--negative", type=_positive(int), default=DEFAULTS.negative)
+    p.add_argument("--sample", type=float, default=DEFAULTS.sample)
+    p.add_argument("--min-count", type=_positive(int), default=DEFAULTS.min_count)
     p.add_argument("--alpha", type=_positive(float), default=None,
                    help="starting learning rate [default: 0.025 for sg, 0.05 for cbow]")
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seed", type=int, default=DEFAULTS.seed)
     p.add_argument("--word2vec-c", metavar="PATH", default=None,
                    help="a compiled word2vec.c `word2vec` binary (never shipped or built by the project)")
     p.add_argument("--wrap", type=_positive(int), default=1000,
@@ -113,10 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
     mem.add_argument("--factor", type=_positive(int), default=4,
                      help="the large corpus is the prepared corpus repeated this many times [default: 4]")
     mem.add_argument("--threads", type=_positive(int), default=2, help="[default: 2]")
-    mem.add_argument("--dim", type=_positive(int), default=100)
+    mem.add_argument("--dim", type=_positive(int), default=DEFAULTS.dim)
     mem.add_argument("--epochs", type=_positive(int), default=1)
-    mem.add_argument("--min-count", type=_positive(int), default=5)
-    mem.add_argument("--seed", type=int, default=1)
+    mem.add_argument("--min-count", type=_positive(int), default=DEFAULTS.min_count)
+    mem.add_argument("--seed", type=int, default=DEFAULTS.seed)
     mem.add_argument("--wrap", type=_positive(int), default=1000,
                      help="maximum tokens per line of the prepared corpus [default: 1000]")
     mem.add_argument("--timeout", type=_positive(float), default=None, help="seconds allowed per run")

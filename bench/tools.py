@@ -17,36 +17,48 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from fastw2v.training.options import (
+    DEFAULT_ALPHA,
+    MIN_ALPHA_FRACTION,
+    MODELS,
+    TrainOptions,
+)
+
 from . import BENCH_DIR, REPO_DIR
 
 RUNNERS = BENCH_DIR / "runners"
 ALL_TOOLS = ("fastw2v", "gensim", "gensim-file", "fasttext", "word2vec-c")
 
 
+# fastw2v's own defaults (the one definition, fastw2v.TrainOptions): the bench asks
+# every tool for the same settings, and by default for these.
+_DEFAULTS = TrainOptions()
+
+
 @dataclass
 class Settings:
     """What every tool is asked to do (the same for all)."""
 
-    model: str = "sg"
-    dim: int = 100
-    window: int = 5
-    negative: int = 5
-    sample: float = 1e-3
-    min_count: int = 5
-    epochs: int = 5
-    alpha: float | None = None  # None: 0.025 for sg, 0.05 for cbow
-    min_alpha: float | None = None  # None: 0.0001 x alpha (fastw2v's and word2vec.c's floor)
+    model: str = _DEFAULTS.model
+    dim: int = _DEFAULTS.dim
+    window: int = _DEFAULTS.window
+    negative: int = _DEFAULTS.negative
+    sample: float = _DEFAULTS.sample
+    min_count: int = _DEFAULTS.min_count
+    epochs: int = _DEFAULTS.epochs
+    alpha: float | None = _DEFAULTS.alpha  # None: fastw2v's default for the model
+    min_alpha: float | None = _DEFAULTS.min_alpha  # None: fastw2v's (and word2vec.c's) floor
     threads: int = 1
-    seed: int = 1
+    seed: int = _DEFAULTS.seed
 
     def resolved(self) -> "Settings":
         s = Settings(**asdict(self))
-        if s.model not in ("sg", "cbow"):
-            raise ValueError(f"unknown model {s.model!r} (choose sg or cbow)")
+        if s.model not in MODELS:
+            raise ValueError(f"unknown model {s.model!r} (choose {' or '.join(MODELS)})")
         if s.alpha is None:
-            s.alpha = 0.025 if s.model == "sg" else 0.05
+            s.alpha = DEFAULT_ALPHA[s.model]
         if s.min_alpha is None:
-            s.min_alpha = 0.0001 * s.alpha
+            s.min_alpha = MIN_ALPHA_FRACTION * s.alpha
         return s
 
     def to_json(self) -> str:

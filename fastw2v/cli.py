@@ -21,7 +21,7 @@ from typing import List, Optional
 import typer
 
 from .errors import FastW2VError, Interrupted
-from .training.model import TrainOptions
+from .training.options import TrainOptions
 
 try:  # typer >= 0.2x carries its own copy of click
     from typer import TyperException as _UsageProblem
@@ -237,9 +237,9 @@ def analogy(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """A is to B as C is to ?  (e.g. man king woman -> queen)"""
-    from .vectors.query import check_method, load_vectors
+    from .vectors.query import check_analogy_method, load_vectors
 
-    method = check_method(method)
+    method = check_analogy_method(method)
     _check_counts(limit=limit, restrict_vocab=restrict_vocab)
     wv = load_vectors(vectors, limit=limit)
     found = wv.analogy(a, b, c, topn=topn, method=method, restrict_vocab=restrict_vocab)
@@ -360,12 +360,12 @@ def map_command(
         parse_words,
         plot_word_map,
     )
-    from .pictures.projection import check_method
+    from .pictures.projection import check_projection_method
     from .progress import Display
     from .vectors.query import load_vectors
 
     _check_counts(limit=limit, seed=seed)
-    method = check_method(method)
+    method = check_projection_method(method)
     check_figure_path(output)
     check_distinct({"--output": output}, {"the vectors file": vectors})
     chosen = parse_words(words) if words is not None else None

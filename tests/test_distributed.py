@@ -430,7 +430,7 @@ def test_a_partial_sync_covers_the_nce_biases_and_the_huffman_root_side(small_te
     from dataclasses import asdict
 
     from fastw2v.training.distributed import ShardTrainer, pack_words, unpack_words
-    from fastw2v.training.model import TrainOptions
+    from fastw2v.training.options import TrainOptions
 
     trainers = [ShardTrainer(s, 10_000) for s in plan_shards(file_sizes([small_text]), 2)]
     counted = [t.count() for t in trainers]

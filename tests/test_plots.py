@@ -29,7 +29,7 @@ from fastw2v.pictures.plots import (
 )
 from fastw2v.pictures.projection import (
     _kl_gradient,
-    check_method,
+    check_projection_method,
     conditional_probabilities,
     pca,
     squared_distances,
@@ -352,9 +352,9 @@ def test_tsne_gradient_matches_finite_differences():
 
 
 def test_method_names():
-    assert check_method("PCA") == "pca" and check_method("t-SNE") == "tsne"
+    assert check_projection_method("PCA") == "pca" and check_projection_method("t-SNE") == "tsne"
     with pytest.raises(FastW2VError):
-        check_method("umap")
+        check_projection_method("umap")
 
 
 # ---------------------------------------------------------------- fastw2v export-projector

@@ -41,8 +41,6 @@ from numba.extending import overload
 from .huffman import build_huffman
 from .sampling import draw_noise, noise_table, sigmoid, sigmoid_table
 
-LOSSES = ("ns", "nce", "hs")
-
 NegativeSampling = namedtuple("NegativeSampling", ["noise", "sig_table", "negative"])
 NegativeSampling.__doc__ = """Negative sampling: ``negative`` noise words from the alias table
 ``noise`` (:func:`fastw2v.engine.sampling.noise_table`); word2vec.c's table sigmoid."""

@@ -36,7 +36,7 @@ import numpy as np
 
 from ..errors import FastW2VError
 from ..files import atomic_write, check_output_path
-from .projection import check_method, pca, tsne
+from .projection import check_projection_method, pca, tsne
 
 FORMATS = ("png", "svg", "pdf")
 CURVES_SIZE = (11.0, 4.5)   # inches, two panels side by side
@@ -284,7 +284,7 @@ def select_words(wv, words: Sequence[str] | None = None,
 def word_map(wv, words: Sequence[str] | None = None, top: int | None = None, method: str = "pca",
              *, perplexity: float = 30.0, seed: int = 1) -> WordMap:
     """Choose words from ``wv`` (a :class:`fastw2v.vectors.query.WordVectors`) and project them to 2-D."""
-    method = check_method(method)
+    method = check_projection_method(method)
     known, missing = select_words(wv, words, top)
     x = wv.vectors[[wv.index[w] for w in known]]
     if method == "pca":

@@ -194,15 +194,8 @@ def _kl_gradient_kernel(p, y, grad):
                     grad[i, c] += w * (y[i, c] - y[j, c])
 
 
-def project(x, method: str = "pca", *, perplexity: float = 30.0, seed: int = 1) -> np.ndarray:
-    """Two-dimensional coordinates of the rows of ``x`` by ``method`` ("pca" or "tsne")."""
-    method = check_method(method)
-    if method == "pca":
-        return pca(x).coords
-    return tsne(x, perplexity=perplexity, seed=seed)
-
-
-def check_method(method: str) -> str:
+def check_projection_method(method: str) -> str:
+    """Normalise a projection method name ("t-SNE" -> "tsne"); reject unknown ones."""
     name = method.lower().replace("-", "")
     if name not in METHODS:
         raise FastW2VError(f"unknown projection method {method!r}: use pca or tsne")

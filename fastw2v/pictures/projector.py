@@ -24,7 +24,7 @@ import numpy as np
 
 from ..errors import FastW2VError
 from ..files import atomic_write
-from ..vectors.word2vec_format import _format_lines
+from ..vectors.word2vec_format import format_lines
 
 VECTORS_FILE = "vectors.tsv"
 METADATA_FILE = "metadata.tsv"
@@ -79,6 +79,6 @@ def _tsv_rows(block: np.ndarray) -> bytes:
     n, dim = block.shape
     no_words = np.zeros(n + 1, dtype=np.int64)  # empty words: each line is " v1 v2 ... vD\n"
     out = np.empty(n * (dim * 17 + 1), dtype=np.uint8)
-    used = _format_lines(block, 0, np.empty(0, dtype=np.uint8), no_words, out)
+    used = format_lines(block, 0, np.empty(0, dtype=np.uint8), no_words, out)
     text = out[:used].tobytes().replace(b" ", b"\t")
     return text[1:].replace(b"\n\t", b"\n")  # drop the separator before each first value

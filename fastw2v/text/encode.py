@@ -305,13 +305,13 @@ def vocab_and_corpus(corpus: Corpus, *, min_count: int, max_vocab_size: int,
         del scan
     # Encode against a fixed vocabulary: a second pass with a frozen table.
     table = frozen_table(vocab)
-    encoded, n_words = encode(read(table=table, frozen=True), _frozen_remap(table, vocab))
+    encoded, n_words = encode(read(table=table, frozen=True), frozen_remap(table, vocab))
     if n_words == 0:
         raise FastW2VError(f"no word of the vocabulary occurs in {corpus.describe()}")
     return vocab, encoded
 
 
-def _frozen_remap(table: wt.WordTable, vocab: Vocabulary) -> np.ndarray:
+def frozen_remap(table: wt.WordTable, vocab: Vocabulary) -> np.ndarray:
     """Entry -> word id after a frozen scan: the vocabulary itself, then any entries
     the scan added for invalid UTF-8 tokens, matched by their decoded form."""
     remap = np.full(table.n_words, -1, dtype=np.int32)

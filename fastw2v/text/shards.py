@@ -42,9 +42,9 @@ from ..errors import FastW2VError
 from .corpus import BLOCK_BYTES, OPENERS, Block, EncodedCorpus, check_corpus_files
 from .encode import (
     ScanResult,
-    _frozen_remap,
     build_vocabulary,
     encode_corpus,
+    frozen_remap,
     frozen_table,
     scan_corpus,
 )
@@ -371,7 +371,7 @@ class ShardData:
             table = frozen_table(vocab)
             scan = scan_corpus(ShardCorpus(self.shard), max_sentence_length=self.max_sentence_length,
                                table=table, frozen=True)
-            self.encoded = encode_corpus(scan, _frozen_remap(table, vocab))
+            self.encoded = encode_corpus(scan, frozen_remap(table, vocab))
         self._scan = self._local = None
         return self.encoded
 

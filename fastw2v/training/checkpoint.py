@@ -27,12 +27,12 @@ from ..files import atomic_write
 from ..text.vocab import Vocabulary
 from .model import (
     DIVERGED_LIMIT,
-    TrainOptions,
     TrainState,
     TrainStats,
     Word2VecModel,
     aligned_zeros,
 )
+from .options import TrainOptions
 
 FORMAT = "fastw2v-checkpoint"
 VERSION = 1

@@ -69,13 +69,13 @@ from ..text.shards import Shard, ShardData, file_sizes, merge_counts, plan_shard
 from ..text.vocab import Vocabulary
 from .model import (
     DIVERGED_LIMIT,
-    TrainOptions,
     TrainStats,
     Word2VecModel,
     aligned_zeros,
     engine_for,
     initial_vectors,
 )
+from .options import TrainOptions
 
 SYNC_WORDS = 100_000  # corpus words of each shard between syncs
 SYNC_ROWS = 1024  # rows synced every round (pWord2Vec's min_sync_words)

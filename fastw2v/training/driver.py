@@ -35,13 +35,13 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from .log import TrainingLog
 from .model import (
     DIVERGED_LIMIT,
-    TrainOptions,
     TrainState,
     TrainStats,
     Word2VecModel,
     engine_for,
     initial_vectors,
 )
+from .options import TrainOptions
 
 SEGMENT_WORDS = 1 << 22  # words of corpus per kernel call (16 MB of token ids)
 

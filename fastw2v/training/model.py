@@ -1,7 +1,6 @@
-"""The model: training options, the vectors, and where training stands.
+"""The model: the vectors, and where training stands.
 
-:class:`TrainOptions` holds every setting (word2vec.c's defaults where it has
-one) and validates them; :class:`Word2VecModel` holds the vocabulary, the input
+The options are :class:`fastw2v.training.options.TrainOptions`; :class:`Word2VecModel` holds the vocabulary, the input
 vectors (the word vectors users keep) and the output layer (see
 docs/output-layers.md); :class:`TrainState` is the position of a run, which
 with the model makes a checkpoint (:mod:`fastw2v.training.checkpoint`).
@@ -10,103 +9,18 @@ with the model makes a checkpoint (:mod:`fastw2v.training.checkpoint`).
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..engine.engine import Engine
 from ..engine.intrinsics import LINE_FLOATS
-from ..engine.losses import LOSSES
-from ..errors import OptionError
 from ..text.vocab import Vocabulary
 from ..vectors.word2vec_format import save_word2vec
 from .export import exported_vectors
+from .options import TrainOptions
 
-MODELS = ("sg", "cbow")
-DEFAULT_ALPHA = {"sg": 0.025, "cbow": 0.05}  # word2vec.c's starting learning rates
-MIN_ALPHA_FRACTION = 0.0001  # the final learning rate, as a fraction of alpha (word2vec.c)
-# Upper limits of the integer options.
-_MOST = {"dim": 100_000, "window": 10_000, "negative": 10_000, "epochs": 1_000_000, "threads": 4096,
-         "min_count": 2**62, "max_vocab_size": 2**62, "max_sentence_length": 2**31 - 1,
-         "seed": 2**63 - 1}
 DIVERGED_LIMIT = 1e4  # a vector component beyond this means training has blown up
-BATCHING = ("shared-negatives", "none")
-
-
-def _option(default, help: str, *flags: str):
-    """A field of :class:`TrainOptions`: its default, what it means (the help of its
-    command-line flag) and, when not just ``--field-name``, the flags that set it."""
-    return field(default=default, metadata={"help": help, "flags": flags})
-
-
-@dataclass
-class TrainOptions:
-    """Every training setting, with word2vec.c's defaults where it has one.
-
-    This is the one definition of the training options: the command line's flags
-    (``fastw2v train --dim ...``) and the benchmark's settings are made from it.
-    """
-
-    model: str = _option("sg", "sg (skip-gram) or cbow.")
-    dim: int = _option(100, "Vector dimensions.", "--dim", "--size")
-    window: int = _option(5, "Maximum distance to a context word (each centre word draws its window "
-                             "uniformly from 1..window).")
-    negative: int = _option(5, "Negative samples per centre word.")
-    sample: float = _option(1e-3, "Subsampling threshold for frequent words (0: off).")
-    min_count: int = _option(5, "Ignore words seen fewer times than this.")
-    max_vocab_size: int = _option(0, "Prune the rarest words while counting whenever more than this many "
-                                     "are held (0: no limit).")
-    alpha: float | None = _option(None, "Starting learning rate [default: 0.025 for sg, 0.05 for cbow].")
-    min_alpha: float | None = _option(None, "Final learning rate [default: 0.0001 x alpha].")
-    epochs: int = _option(5, "Passes over the corpus.", "--epochs", "--iter")
-    threads: int | None = _option(None, "Worker threads [default: all cores].")
-    seed: int = _option(1, "Random seed (same seed and --threads 1: same vectors).")
-    ns_exponent: float = _option(0.75, "Exponent of the unigram distribution negatives are drawn from.")
-    max_sentence_length: int = _option(10_000, "Cut longer lines into sentences of at most this many tokens.")
-    batching: str = _option("shared-negatives", "Skip-gram update rule: shared-negatives (one negative "
-                                                "set per centre word) or none (word2vec.c's per-pair rule).")
-    loss: str = _option("ns", "Output layer: ns (negative sampling), nce (noise-contrastive estimation "
-                              "with a bias per word, as tf.nn.nce_loss) or hs (hierarchical softmax, as "
-                              "word2vec.c -hs 1).")
-
-    def resolved(self) -> "TrainOptions":
-        """A validated copy with every default filled in; an invalid value raises
-        :class:`fastw2v.errors.OptionError` naming its field."""
-        o = TrainOptions(**asdict(self))
-        for name, choices in (("model", MODELS), ("batching", BATCHING), ("loss", LOSSES)):
-            if getattr(o, name) not in choices:
-                raise OptionError(name, f"must be {' or '.join(choices)} (got {getattr(o, name)!r})")
-        at_least_one = ["dim", "window", "epochs", "min_count", "max_sentence_length"]
-        if o.loss != "hs":  # hs draws no negatives: 0 is fine (word2vec.c -negative 0)
-            at_least_one.append("negative")
-        elif o.negative < 0:
-            raise OptionError("negative", f"must be 0 or more (got {o.negative})")
-        for name in at_least_one:
-            if getattr(o, name) < 1:
-                raise OptionError(name, f"must be at least 1 (got {getattr(o, name)})")
-        if o.threads is None:
-            o.threads = os.cpu_count() or 1
-        if o.threads < 1:
-            raise OptionError("threads", f"must be at least 1 (got {o.threads})")
-        if o.max_vocab_size < 0:
-            raise OptionError("max_vocab_size", f"must be 0 (no limit) or positive (got {o.max_vocab_size})")
-        if o.seed < 0:
-            raise OptionError("seed", f"must be 0 or more (got {o.seed})")
-        for name, most in _MOST.items():  # far beyond any real use; keeps every allocation sane
-            if getattr(o, name) > most:
-                raise OptionError(name, f"must be at most {most:,} (got {getattr(o, name):,})")
-        if o.alpha is None:
-            o.alpha = DEFAULT_ALPHA[o.model]
-        if o.min_alpha is None:
-            o.min_alpha = MIN_ALPHA_FRACTION * o.alpha
-        for name in ("sample", "alpha", "min_alpha", "ns_exponent"):
-            value = getattr(o, name)
-            if not value >= 0 or value == float("inf"):  # also rejects NaN
-                raise OptionError(name, f"must be a finite number >= 0 (got {value})")
-        if o.min_alpha > o.alpha:
-            raise OptionError("min_alpha", f"({o.min_alpha}) must not exceed {{alpha}} ({o.alpha})",
-                              also=("alpha",))
-        return o
 
 
 @dataclass

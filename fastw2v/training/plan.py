@@ -28,7 +28,8 @@ from .checkpoint import read_info
 from .driver import RunControl, resume, train
 from .export import biases_path, check_export, save_output_vectors
 from .log import TrainingLog
-from .model import TrainOptions, Word2VecModel
+from .model import Word2VecModel
+from .options import TrainOptions
 
 # Flags (beside the training options) that a resumed run takes from its checkpoint.
 RUN_INPUTS = ("corpus", "read_vocab", "save_vocab")

@@ -35,7 +35,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..errors import FastW2VError
-from .query import COSMUL_EPSILON, WordVectors, as_word_vectors, check_method
+from .query import COSMUL_EPSILON, WordVectors, as_word_vectors, check_analogy_method
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"  # a source checkout's data/
 DEFAULT_ANALOGIES = "questions-words.txt"
@@ -292,7 +292,7 @@ def evaluate_analogies(vectors, path: str | os.PathLike | None = None, *,
     """
     start = time.perf_counter()
     wv = as_word_vectors(vectors)
-    method = check_method(method)
+    method = check_analogy_method(method)
     path = Path(path) if path is not None else default_data_file(DEFAULT_ANALOGIES)
     sections = read_analogies(path)
     n = _restricted(wv, restrict_vocab)
@@ -341,7 +341,7 @@ def solve_analogies(unit: np.ndarray, abc: np.ndarray, method: str = "3cosadd",
     of them), by 3CosAdd or 3CosMul, or -1 if there is none. Questions go in
     batches, one matrix product each.
     """
-    method = check_method(method)
+    method = check_analogy_method(method)
     n_words = len(unit)
     n_questions = len(abc)
     variants = variants or {}
@@ -530,7 +530,7 @@ def evaluate(vectors, analogies: str | os.PathLike | None = None,
     if analogies is None and not similarity:
         analogies = default_data_file(DEFAULT_ANALOGIES)
         similarity = [default_data_file(f) for f in DEFAULT_SIMILARITY]
-    check_method(method)
+    check_analogy_method(method)
     if analogies is not None:  # a bad data file fails before a big vectors file is read
         read_analogies(analogies)
     for path in similarity or []:

@@ -125,7 +125,7 @@ class WordVectors:
     def analogy(self, a: str, b: str, c: str, topn: int = 10, method: str = "3cosadd",
                 restrict_vocab: int | None = None) -> list[tuple[str, float]]:
         """``a`` is to ``b`` as ``c`` is to ...? The ``topn`` answers with their scores."""
-        method = check_method(method)
+        method = check_analogy_method(method)
         solve = self.most_similar if method == "3cosadd" else self.most_similar_cosmul
         return solve(positive=[b, c], negative=[a], topn=topn, restrict_vocab=restrict_vocab)
 
@@ -187,7 +187,7 @@ def analogy(vectors, a: str, b: str, c: str, topn: int = 10, method: str = "3cos
                                             restrict_vocab=restrict_vocab)
 
 
-def check_method(method: str) -> str:
+def check_analogy_method(method: str) -> str:
     """Normalise an analogy method name ('3CosAdd' -> '3cosadd'); reject unknown ones."""
     name = method.lower()
     if name not in METHODS:

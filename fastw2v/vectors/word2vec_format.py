@@ -112,7 +112,7 @@ def _write_number(v, out, p):
 
 
 @njit(cache=True)
-def _format_lines(vectors, first_word, word_blob, word_offsets, out):
+def format_lines(vectors, first_word, word_blob, word_offsets, out):
     """Write ``word v1 ... vD\\n`` lines, row r of ``vectors`` being word first_word + r.
 
     Returns the bytes of ``out`` used.
@@ -158,7 +158,7 @@ def save_word2vec(path: str | os.PathLike, words: list[str], vectors: np.ndarray
                 continue
             size = int(offsets[end] - offsets[start]) + (end - start) * (dim * 17 + 1)
             out = np.empty(size, dtype=np.uint8)
-            used = _format_lines(batch, start, blob, offsets, out)
+            used = format_lines(batch, start, blob, offsets, out)
             f.write(memoryview(out)[:used])
 
 
