@@ -1171,6 +1171,21 @@ def resume_fails(path: Path, *fragments: str) -> str:
     return check_one_line(err, "error", str(path), *fragments)
 
 
+@pytest.mark.parametrize("victim", ["", ".", "victim", "abs"])
+def test_resume_never_removes_a_directory_its_checkpoint_names(checkpoints, victim):
+    """info["cache"] = {"dir": D, "temporary": true} made resume adopt any directory D of
+    ours as its temporary cache and delete it, whatever it held, when the run ended (the
+    working directory for "" or ".")."""
+    c = checkpoints["ns"]
+    with scratch() as d:
+        kept = victims(d)
+        where = str(d / "victim") if victim == "abs" else victim
+        path = rewritten(c, d, lambda h: h["info"].update(cache={"dir": where, "temporary": True}))
+        code, _, err = cli(["train", "--resume", path, "-q"])
+        assert code == 0 and err == "" and (d / "vec.txt").read_bytes() == c.reference
+        assert {p: p.read_bytes() for p in kept} == kept
+
+
 def npy_member(header: str, data: bytes) -> bytes:
     """An .npy file (version 1.0) with this header text, padded as numpy pads it."""
     text = header.encode("latin-1")

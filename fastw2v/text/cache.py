@@ -157,11 +157,18 @@ class CacheDir:
 
     @classmethod
     def adopt(cls, directory) -> "CacheDir | None":
-        """A run directory named by a checkpoint, if it is still there and ours."""
+        """A run directory named by a checkpoint, if it is still there and ours.
+
+        The checkpoint is read from disk and not trusted, and an adopted directory is
+        removed when the run ends: only a directory named as :meth:`temporary` names
+        them (``fastw2v-run-*``), not a symbolic link, is adopted.
+        """
         path = Path(directory)
         try:
+            if not path.name.startswith(RUN_PREFIX) or path.is_symlink():
+                return None
             _check_own_directory(path, "cache directory")
-        except FastW2VError:
+        except (FastW2VError, ValueError):  # ValueError: a NUL byte in the name
             return None
         return cls(path, temporary=True)
 
