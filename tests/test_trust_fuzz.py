@@ -1186,6 +1186,19 @@ def test_resume_never_removes_a_directory_its_checkpoint_names(checkpoints, vict
         assert {p: p.read_bytes() for p in kept} == kept
 
 
+def test_cache_entry_file_replaced_by_a_directory(entry):
+    """A directory in the place of an entry file: removing it raised IsADirectoryError."""
+    with scratch() as d:
+        entry.write(d / "cache")
+        tokens = entry.path(d / "cache", "tokens")
+        tokens.unlink()
+        (tokens / "sub").mkdir(parents=True)
+        code, _, err = cli(["train", entry.corpus, "-o", d / "vec.txt", "--cache-dir", d / "cache", *ONE_EPOCH])
+        assert code == 0 and (d / "vec.txt").read_bytes() == entry.reference
+        check_one_line(err, "warning", "not a regular file", "rebuilding")
+        assert tokens.read_bytes() == entry.files["tokens"]
+
+
 def npy_member(header: str, data: bytes) -> bytes:
     """An .npy file (version 1.0) with this header text, padded as numpy pads it."""
     text = header.encode("latin-1")

@@ -324,10 +324,15 @@ class TokenCache:
         return found
 
     def remove(self) -> None:
-        """Delete the entry's files (whoever made them: the directory is ours)."""
+        """Delete the entry's files (whoever made them: the directory is ours), and a
+        directory found in the place of one."""
         for suffix in ("json", "json.tmp", "tokens", "ends", "vocab"):
-            with contextlib.suppress(FileNotFoundError):
+            try:
                 self.path(suffix).unlink()
+            except FileNotFoundError:
+                pass
+            except IsADirectoryError:  # a rebuild that cannot remove it fails with one line
+                shutil.rmtree(self.path(suffix), ignore_errors=True)
 
 
 def _check_own_file(path: Path) -> os.stat_result:
