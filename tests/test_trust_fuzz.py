@@ -1199,6 +1199,18 @@ def test_cache_entry_file_replaced_by_a_directory(entry):
         assert tokens.read_bytes() == entry.files["tokens"]
 
 
+def test_cache_manifest_nested_too_deep(entry):
+    """json.loads raises RecursionError, not ValueError, for deeply nested input."""
+    with scratch() as d:
+        entry.write(d / "cache")
+        entry.path(d / "cache", "json").write_bytes(b"[" * 100_000)
+        with pytest.raises(DamagedEntry, match="cannot be read"):
+            TokenCache(d / "cache", Corpus([entry.corpus]), OPTS).open()
+        code, _, err = cli(["train", entry.corpus, "-o", d / "vec.txt", "--cache-dir", d / "cache", *ONE_EPOCH])
+        assert code == 0 and (d / "vec.txt").read_bytes() == entry.reference
+        check_one_line(err, "warning", "rebuilding")
+
+
 def npy_member(header: str, data: bytes) -> bytes:
     """An .npy file (version 1.0) with this header text, padded as numpy pads it."""
     text = header.encode("latin-1")

@@ -256,7 +256,7 @@ class TokenCache:
             raise DamagedEntry("the manifest is implausibly large")
         try:
             manifest = json.loads(path.read_bytes())
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:  # RecursionError: nested too deep
             raise DamagedEntry(f"the manifest cannot be read ({exc})") from None
         if not isinstance(manifest, dict) or manifest.get("version") != VERSION:
             raise DamagedEntry("the manifest is not a version-2 fastw2v manifest")
