@@ -1211,6 +1211,19 @@ def test_cache_manifest_nested_too_deep(entry):
         check_one_line(err, "warning", "rebuilding")
 
 
+@pytest.mark.parametrize("field", ["tokens_sum", "ends_sum"])
+def test_cache_manifest_without_a_checksum(entry, field):
+    """A manifest (its own checksum recomputed) without an array checksum: KeyError."""
+    with scratch() as d:
+        entry.write(d / "cache")
+        write_manifest(entry, d / "cache", {k: v for k, v in entry.manifest.items() if k != field})
+        with pytest.raises(DamagedEntry, match="do not match their checksum"):
+            TokenCache(d / "cache", Corpus([entry.corpus]), OPTS).open()
+        code, _, err = cli(["train", entry.corpus, "-o", d / "vec.txt", "--cache-dir", d / "cache", *ONE_EPOCH])
+        assert code == 0 and (d / "vec.txt").read_bytes() == entry.reference
+        check_one_line(err, "warning", "rebuilding")
+
+
 def npy_member(header: str, data: bytes) -> bytes:
     """An .npy file (version 1.0) with this header text, padded as numpy pads it."""
     text = header.encode("latin-1")

@@ -242,9 +242,9 @@ class TokenCache:
         bad, ends_sum = check_ends(ends, tokens.shape[0])
         if bad >= 0:
             raise DamagedEntry(f"sentence end {bad} is out of order or past the last token")
-        if f"{int(tokens_sum):016x}" != manifest["tokens_sum"]:
+        if f"{int(tokens_sum):016x}" != manifest.get("tokens_sum"):  # absent from a forged one
             raise DamagedEntry("the token ids do not match their checksum")
-        if f"{int(ends_sum):016x}" != manifest["ends_sum"]:
+        if f"{int(ends_sum):016x}" != manifest.get("ends_sum"):
             raise DamagedEntry("the sentence ends do not match their checksum")
         os.utime(self.path("json"))  # last used, for `fastw2v cache --older-than`
         return vocab, EncodedCorpus(tokens, ends, maps=(tokens_map, ends_map))
