@@ -1224,6 +1224,19 @@ def test_cache_manifest_without_a_checksum(entry, field):
         check_one_line(err, "warning", "rebuilding")
 
 
+@pytest.mark.parametrize("sep", [b" ", b"\t", b"\r"])
+def test_cache_vocabulary_word_holding_whitespace(entry, sep):
+    """A forged vocabulary (checksums recomputed) with a word no tokenizer makes: it was
+    accepted, and its vectors line would break the output file."""
+    with scratch() as d:
+        entry.write(d / "cache")
+        data = entry.files["vocab"].replace(b"w1 ", b"w" + sep + b"1 ", 1)
+        entry.path(d / "cache", "vocab").write_bytes(data)
+        write_manifest(entry, d / "cache", {**entry.manifest, "vocab_sha256": hashlib.sha256(data).hexdigest()})
+        with pytest.raises(DamagedEntry, match="not 'word count'"):
+            TokenCache(d / "cache", Corpus([entry.corpus]), OPTS).open()
+
+
 def npy_member(header: str, data: bytes) -> bytes:
     """An .npy file (version 1.0) with this header text, padded as numpy pads it."""
     text = header.encode("latin-1")
