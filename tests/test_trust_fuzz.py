@@ -1237,6 +1237,22 @@ def test_cache_vocabulary_word_holding_whitespace(entry, sep):
             TokenCache(d / "cache", Corpus([entry.corpus]), OPTS).open()
 
 
+@pytest.mark.parametrize("loss", LOSSES)
+@pytest.mark.parametrize("field", ["alpha", "min_alpha", "threads"])
+def test_checkpoint_option_left_to_its_default(checkpoints, loss, field):
+    """None (the default) for alpha, min_alpha or threads: the restored options were not
+    resolved, and the kernel got None (a numba TypingError or a TypeError)."""
+    c = checkpoints[loss]
+    with scratch() as d:
+        path = rewritten(c, d, lambda h: h["options"].update({field: None}))
+        model = load_checkpoint(path)[0]
+        assert model.options == model.options.resolved() and getattr(model.options, field) is not None
+        code, _, err = cli(["train", "--resume", path, "-q"])
+        assert code == 0 and err == ""
+        if field != "threads":  # the default is what the run had: the same vectors
+            assert (d / "vec.txt").read_bytes() == c.reference
+
+
 def npy_member(header: str, data: bytes) -> bytes:
     """An .npy file (version 1.0) with this header text, padded as numpy pads it."""
     text = header.encode("latin-1")

@@ -227,7 +227,7 @@ def load_checkpoint(path) -> tuple[Word2VecModel, TrainState, dict]:
 
 
 def _restore(header: dict, a: dict[str, np.ndarray]) -> tuple[Word2VecModel, TrainState]:
-    options = TrainOptions(**header["options"])
+    options = _options(header["options"])  # resolved: no None left for the kernel
     try:
         words = a["words"].tobytes().decode("utf-8", "surrogatepass").split("\n")
     except UnicodeDecodeError:
