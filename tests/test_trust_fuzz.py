@@ -1253,6 +1253,18 @@ def test_checkpoint_option_left_to_its_default(checkpoints, loss, field):
             assert (d / "vec.txt").read_bytes() == c.reference
 
 
+def test_checkpoint_float_option_given_as_int(checkpoints):
+    """An int alpha compiled a second kernel (seconds), and a huge one overflowed (a
+    traceback); both now resolve to floats, the huge one refused."""
+    c = checkpoints["ns"]
+    with scratch() as d:
+        path = rewritten(c, d, lambda h: h["options"].update(sample=0, ns_exponent=1))
+        options = load_checkpoint(path)[0].options
+        assert type(options.sample) is float and type(options.ns_exponent) is float
+        path = rewritten(c, d, lambda h: h["options"].update(alpha=10**400, min_alpha=None))
+        resume_fails(path, "alpha")
+
+
 def npy_member(header: str, data: bytes) -> bytes:
     """An .npy file (version 1.0) with this header text, padded as numpy pads it."""
     text = header.encode("latin-1")

@@ -82,6 +82,10 @@ class TrainOptions:
                                    f"(got {getattr(o, name):,})")
         if o.alpha is None:
             o.alpha = 0.025 if o.model == "sg" else 0.05
+        for name in ("sample", "alpha", "min_alpha", "ns_exponent"):
+            value = getattr(o, name)
+            if isinstance(value, int):  # from the API or a checkpoint: an int would compile another kernel
+                setattr(o, name, float(value) if value < 1e308 else float("inf"))
         if o.min_alpha is None:
             o.min_alpha = 0.0001 * o.alpha
         for name in ("sample", "alpha", "min_alpha", "ns_exponent"):
