@@ -1270,3 +1270,10 @@ def npy_member(header: str, data: bytes) -> bytes:
     text = header.encode("latin-1")
     text += b" " * ((64 - (10 + len(text) + 1) % 64) % 64) + b"\n"
     return b"\x93NUMPY\x01\x00" + len(text).to_bytes(2, "little") + text + data
+
+
+def test_checkpoint_huge_words_done(checkpoints):
+    """words_done beyond int64 made the progress arithmetic overflow (a traceback)."""
+    with scratch() as d:
+        path = rewritten(checkpoints["ns"], d, lambda h: h["state"].update(words_done=10**30))
+        resume_fails(path, "words_done")

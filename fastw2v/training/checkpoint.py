@@ -73,6 +73,7 @@ _MEMBERS = {"header": ("u1", 1), "words": ("u1", 1), "counts": ("<i8", 1), "syn0
             "syn1": ("<f4", 2), "biases": ("<f4", 1), "chunk_done": ("u1", 1)}
 HEADER_MAX_BYTES = 64 << 20
 MAX_COUNT = 10 ** 15  # as text.vocab: counts below this keep every sum inside int64
+MAX_WORDS = 2 ** 62  # words done: beyond this, int64 sums and the progress arithmetic overflow
 
 
 class _Bad(Exception):
@@ -167,7 +168,7 @@ def _check_header(header: dict) -> None:
     if not _is_int(state.get("epoch")) or state["epoch"] > options.epochs:
         raise _Bad(f"its epoch is not one of 0..{options.epochs}")
     for name in ("words_done", "epoch_words"):
-        if not _is_int(state.get(name)):
+        if not _is_int(state.get(name)) or state[name] > MAX_WORDS:
             raise _Bad(f"its {name} is not a count")
     for name in ("epoch_loss", "train_seconds"):
         if not _is_number(state.get(name)) or not math.isfinite(state[name]) or state[name] < 0:
@@ -176,7 +177,8 @@ def _check_header(header: dict) -> None:
     if not isinstance(losses, list) or len(losses) > state["epoch"] or \
             not all(_is_number(x) for x in losses):
         raise _Bad("its epoch_losses are not one number per finished epoch")
-    if not _is_int(stats.get("words_per_epoch")) or not _is_number(stats.get("prepare_seconds")):
+    if not _is_int(stats.get("words_per_epoch")) or stats["words_per_epoch"] > MAX_WORDS or \
+            not _is_number(stats.get("prepare_seconds")):
         raise _Bad("its stats are not counts")
     corpus = info.get("corpus", [])
     if not isinstance(corpus, list) or not all(
