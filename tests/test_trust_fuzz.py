@@ -1277,3 +1277,15 @@ def test_checkpoint_huge_words_done(checkpoints):
     with scratch() as d:
         path = rewritten(checkpoints["ns"], d, lambda h: h["state"].update(words_done=10**30))
         resume_fails(path, "words_done")
+
+
+@pytest.mark.parametrize("sep", [b" ", b"\t"])
+def test_checkpoint_word_holding_whitespace(checkpoints, sep):
+    """Accepted by load_checkpoint, then refused by the encoder in a line not naming the checkpoint."""
+    c = checkpoints["ns"]
+    with scratch() as d:
+        words = c.arrays["words"].tobytes().replace(b"w1\n", b"w" + sep + b"1\n", 1)
+        path = rewritten(c, d, words=np.frombuffer(words, np.uint8))
+        with pytest.raises(FastW2VError, match="whitespace"):
+            load_checkpoint(path)
+        resume_fails(path, "whitespace")

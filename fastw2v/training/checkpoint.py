@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 import zipfile
 from dataclasses import asdict
 
@@ -73,6 +74,7 @@ _MEMBERS = {"header": ("u1", 1), "words": ("u1", 1), "counts": ("<i8", 1), "syn0
             "syn1": ("<f4", 2), "biases": ("<f4", 1), "chunk_done": ("u1", 1)}
 HEADER_MAX_BYTES = 64 << 20
 MAX_COUNT = 10 ** 15  # as text.vocab: counts below this keep every sum inside int64
+_WHITESPACE = re.compile(r"[ \t\n\v\f\r]")  # the tokenizer's: what ends a word
 MAX_WORDS = 2 ** 62  # words done: beyond this, int64 sums and the progress arithmetic overflow
 
 
@@ -246,6 +248,8 @@ def _restore(header: dict, a: dict[str, np.ndarray]) -> tuple[Word2VecModel, Tra
         raise _Bad(f"its biases have shape {biases.shape}")
     if not all(words) or len(set(words)) != n:
         raise _Bad("its vocabulary has an empty or repeated word")
+    if any(_WHITESPACE.search(w) for w in words):  # no corpus token holds it; the output would break
+        raise _Bad("its vocabulary has a word holding whitespace")
     if not (counts >= 1).all() or not (counts < MAX_COUNT).all():
         raise _Bad("its vocabulary has a count outside 1..10^15")
     for name, matrix in (("input vectors", syn0), ("output vectors", syn1), ("biases", biases)):
