@@ -1272,6 +1272,27 @@ def npy_member(header: str, data: bytes) -> bytes:
     return b"\x93NUMPY\x01\x00" + len(text).to_bytes(2, "little") + text + data
 
 
+@pytest.mark.parametrize("header", [
+    "{[]: 1}",  # TypeError: unhashable type
+    "{'descr': '|u1', 'fortran_order': False, 'shape': (3,), ",  # tokenize.TokenError
+    "{'descr': '|u1', 'fortran_order': False, 'shape': (3,), }\x00(",
+    "(" * 3000])
+def test_checkpoint_member_with_a_malformed_npy_header(checkpoints, header):
+    """numpy parses .npy headers with ast, then tokenize: their TypeError and TokenError
+    escaped as tracebacks (a flipped byte in a header length gets there)."""
+    c = checkpoints["ns"]
+    with scratch() as d:
+        path = d / "run.ckpt"
+        with zipfile.ZipFile(path, "w") as z:
+            for name, array in c.arrays.items():
+                buf = io.BytesIO()
+                np.save(buf, array)
+                z.writestr(f"{name}.npy", npy_member(header, b"abc") if name == "words" else buf.getvalue())
+        with pytest.raises(FastW2VError, match="its words array has a malformed header"):
+            load_checkpoint(path)
+        resume_fails(path, "malformed header")
+
+
 def test_checkpoint_huge_words_done(checkpoints):
     """words_done beyond int64 made the progress arithmetic overflow (a traceback)."""
     with scratch() as d:

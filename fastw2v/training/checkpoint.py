@@ -16,6 +16,7 @@ import dataclasses
 import json
 import math
 import re
+import tokenize
 import zipfile
 from dataclasses import asdict
 
@@ -95,12 +96,16 @@ def _read_members(path, names) -> dict[str, np.ndarray]:
                 raise _Bad(f"it has no {name} array") from None
             with z.open(info) as f:
                 version = np.lib.format.read_magic(f)
-                if version == (1, 0):
-                    shape, fortran, found = np.lib.format.read_array_header_1_0(f)
-                elif version == (2, 0):
-                    shape, fortran, found = np.lib.format.read_array_header_2_0(f)
-                else:
+                if version not in ((1, 0), (2, 0)):
                     raise _Bad(f"its {name} array has an unknown format version {version}")
+                try:
+                    read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0) else
+                                   np.lib.format.read_array_header_2_0)
+                    shape, fortran, found = read_header(f)
+                except (ValueError, TypeError, SyntaxError, tokenize.TokenError) as exc:
+                    # numpy parses the header with ast (and tokenize): any of these for garbage
+                    reason = " ".join(str(exc).split())[:200]
+                    raise _Bad(f"its {name} array has a malformed header ({reason})") from None
                 if found != np.dtype(dtype) or len(shape) != ndim or fortran:
                     raise _Bad(f"its {name} array is {found} with shape {shape}, not {ndim}-D "
                                f"{np.dtype(dtype)}")
