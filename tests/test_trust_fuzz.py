@@ -1310,3 +1310,14 @@ def test_checkpoint_word_holding_whitespace(checkpoints, sep):
         with pytest.raises(FastW2VError, match="whitespace"):
             load_checkpoint(path)
         resume_fails(path, "whitespace")
+
+
+def test_resume_errors_name_the_checkpoint(checkpoints):
+    """A chunk flag count that does not match the corpus, or a corpus file that is gone:
+    the line did not say which checkpoint was at fault."""
+    c = checkpoints["ns"]
+    with scratch() as d:
+        path = rewritten(c, d, chunk_done=np.zeros(3, np.uint8))
+        resume_fails(path, "chunk")
+        path = rewritten(c, d, lambda h: h["info"]["corpus"][0].update(path=str(d / "gone.txt")))
+        resume_fails(path, "gone.txt")
