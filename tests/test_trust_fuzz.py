@@ -1321,3 +1321,11 @@ def test_resume_errors_name_the_checkpoint(checkpoints):
         resume_fails(path, "chunk")
         path = rewritten(c, d, lambda h: h["info"]["corpus"][0].update(path=str(d / "gone.txt")))
         resume_fails(path, "gone.txt")
+
+
+def test_error_naming_a_file_with_a_line_break(checkpoints):
+    """A corpus file name with a newline, read from a checkpoint, split the error in two lines."""
+    with scratch() as d:
+        path = rewritten(checkpoints["ns"], d,
+                         lambda h: h["info"]["corpus"][0].update(path=str(d / "two\nlines\r.txt")))
+        resume_fails(path, "two\\nlines\\r.txt")
