@@ -134,13 +134,13 @@ def train(
     from .training.log import TrainingLog
 
     if resume is not None:
-        from .training.checkpoint import read_info
+        from .training.checkpoint import read_header
 
         fixed = [p for p in _TRAINING_OPTIONS if ctx.get_parameter_source(p).name != "DEFAULT"]
         if fixed:
             raise FastW2VError(f"--{fixed[0].replace('_', '-')} cannot be changed when resuming: "
                                "the checkpoint's training options are used")
-        saved = _saved_run(read_info(resume), resume)
+        saved = _saved_run(read_header(resume), resume)
         output = output or Path(saved["output"])
         binary = binary or saved.get("binary", False)
         classes = classes or saved.get("classes", 0)
@@ -242,9 +242,11 @@ _SAVED_RUN = {"output": (str,), "binary": (bool,), "classes": (int,), "classes_o
               "auto_checkpoint": (bool,), "loss": (str,), "export": (str,), "save_output": (str, type(None))}
 
 
-def _saved_run(info: dict, path: Path) -> dict:
+def _saved_run(header: dict, path: Path) -> dict:
     """The ``cli`` facts of a checkpoint, checked: it is a file from disk, not trusted."""
-    saved = info.get("cli")
+    from .training.export import check_export
+
+    saved = header["info"].get("cli")
     if not isinstance(saved, dict) or not isinstance(saved.get("output"), str):
         raise FastW2VError(f"cannot resume from {path}: the checkpoint names no output file "
                            "(it was not written by the fastw2v command)")
@@ -252,6 +254,19 @@ def _saved_run(info: dict, path: Path) -> dict:
         if name in saved and not (isinstance(saved[name], types) and not
                                   (isinstance(saved[name], bool) and bool not in types)):
             raise FastW2VError(f"cannot read checkpoint {path}: its saved {name} is {saved[name]!r}")
+    for name in ("output", "classes_output", "save_output"):
+        if "\0" in (saved.get(name) or ""):
+            raise FastW2VError(f"cannot read checkpoint {path}: its saved {name} holds a NUL byte")
+    trained = header["options"].get("loss", "ns")
+    if saved.get("loss", "ns") != trained:
+        raise FastW2VError(f"cannot read checkpoint {path}: its saved loss {saved.get('loss', 'ns')!r} "
+                           f"is not its training loss {trained!r}")
+    if saved.get("classes", 0) < 0:
+        raise FastW2VError(f"cannot read checkpoint {path}: its saved classes is {saved['classes']}")
+    try:
+        check_export(trained, saved.get("export", "in"), saved.get("save_output"))
+    except FastW2VError as exc:
+        raise FastW2VError(f"cannot read checkpoint {path}: its saved output settings: {exc}") from None
     return saved
 
 

@@ -1329,3 +1329,22 @@ def test_error_naming_a_file_with_a_line_break(checkpoints):
         path = rewritten(checkpoints["ns"], d,
                          lambda h: h["info"]["corpus"][0].update(path=str(d / "two\nlines\r.txt")))
         resume_fails(path, "two\\nlines\\r.txt")
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+@pytest.mark.parametrize("saved", [{"save_output": "a\0b"}, {"classes_output": "a\0b"}, {"output": "a\0b"},
+                                   {"loss": "bogus"}, {"loss": "other"}, {"export": "bogus"},
+                                   {"classes": -3}, {"export": "out"}], ids=repr)
+def test_checkpoint_cli_values(checkpoints, loss, saved):
+    """The saved command-line facts: a NUL byte in a path was a ValueError traceback;
+    an unknown loss or export, a loss other than the one trained, negative classes gave
+    lines about options the user never typed."""
+    c = checkpoints[loss]
+    if saved == {"export": "out"} and loss != "hs":
+        return  # valid for ns and nce
+    if saved == {"loss": "other"}:
+        saved = {"loss": next(x for x in LOSSES if x != loss)}
+    with scratch() as d:
+        path = rewritten(c, d, lambda h: h["info"]["cli"].update(saved))
+        resume_fails(path)
+        assert sorted(os.listdir(d)) == ["run.ckpt"]

@@ -70,6 +70,11 @@ def read_info(path) -> dict:
     return _read_header(path)["info"]
 
 
+def read_header(path) -> dict:
+    """A checkpoint's header alone, checked: options, state, stats and run facts."""
+    return _read_header(path)
+
+
 # The members of a checkpoint: dtype and number of dimensions. Nothing else is read.
 _MEMBERS = {"header": ("u1", 1), "words": ("u1", 1), "counts": ("<i8", 1), "syn0": ("<f4", 2),
             "syn1": ("<f4", 2), "biases": ("<f4", 1), "chunk_done": ("u1", 1)}
