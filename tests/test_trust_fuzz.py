@@ -1348,3 +1348,12 @@ def test_checkpoint_cli_values(checkpoints, loss, saved):
         path = rewritten(c, d, lambda h: h["info"]["cli"].update(saved))
         resume_fails(path)
         assert sorted(os.listdir(d)) == ["run.ckpt"]
+
+
+def test_vectors_header_with_huge_dimension(tmp_path):
+    """'1 100000000000': reading one row exhausted the memory (MemoryError, a traceback)."""
+    path = tmp_path / "v.txt"
+    path.write_bytes(b"1 100000000000\nw 1 2\n")
+    code, _, err = cli(["similar", path, "w"])
+    assert code == 2
+    check_one_line(err, "error", "implausibly many")
