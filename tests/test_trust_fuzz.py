@@ -1357,3 +1357,24 @@ def test_vectors_header_with_huge_dimension(tmp_path):
     code, _, err = cli(["similar", path, "w"])
     assert code == 2
     check_one_line(err, "error", "implausibly many")
+
+
+def test_vectors_beyond_float32_and_not_finite(tmp_path, pairs_file):
+    """1e39 printed a RuntimeWarning when read; inf or NaN made the queries print more
+    (invalid value in divide); 3e38 overflowed the norms (overflow in multiply)."""
+    rows = [b"w%d %d %d" % (i, i % 3 + 1, i % 5 - 2) for i in range(8)]
+    (tmp_path / "huge.txt").write_bytes(b"8 2\n" + b"\n".join([b"w0 3e38 -3e38"] + rows[1:]) + b"\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (tmp_path / "big.txt").write_bytes(b"1 2\nw 1e39 1\n")
+        _, vectors = load_word2vec(tmp_path / "big.txt")
+    assert vectors[0, 0] == np.inf  # as gensim reads it
+    for args in vector_commands(tmp_path / "huge.txt", pairs_file, tmp_path):
+        code, out, err = cli(args)
+        assert code == 0 and err == "" and "nan" not in out, (args, err)
+    for value in (b"nan", b"inf", b"1e39"):
+        (tmp_path / "bad.txt").write_bytes(b"8 2\n" + b"\n".join([b"w0 " + value + b" 1"] + rows[1:]) + b"\n")
+        for args in vector_commands(tmp_path / "bad.txt", pairs_file, tmp_path):
+            code, _, err = cli(args)
+            assert code == 2
+            check_one_line(err, "error", "vector 1 ('w0') holds NaN or infinite values")
