@@ -518,6 +518,69 @@ def check_entry_cli(e: CleanEntry, d: Path, cache: Path, outside: Path, mutation
     assert run_directories() == runs
 
 
+@fuzz("cache_library")
+@given(data=st.data())
+def test_fuzz_cache_entry_library(entry, data):
+    """Each damaged entry is refused by TokenCache.open(), each harmless change accepted."""
+    with scratch() as d:
+        cache, outside = d / "cache", d / "outside"
+        entry.write(cache)
+        outside.mkdir()
+        mutation = damage_entry(data.draw, entry, cache, outside)
+        check_entry_library(entry, cache, mutation)
+
+
+@fuzz("cache_cli")
+@given(data=st.data())
+def test_fuzz_cache_entry_cli(entry, data):
+    """``train --cache-dir``: one warning and a rebuild for a damaged entry, the clean
+    run's vectors byte for byte."""
+    with scratch() as d:
+        cache, outside = d / "cache", d / "outside"
+        entry.write(cache)
+        outside.mkdir()
+        mutation = damage_entry(data.draw, entry, cache, outside)
+        check_entry_library(entry, cache, mutation)
+        check_entry_cli(entry, d, cache, outside, mutation)
+
+
+@pytest.mark.parametrize("op", FS_OPS)
+@pytest.mark.parametrize("suffix", SUFFIXES)
+def test_cache_entry_file_replaced(entry, suffix, op):
+    """Every file of an entry as a symlink, a directory, a FIFO, a foreign file or missing."""
+    with scratch() as d:
+        cache, outside = d / "cache", d / "outside"
+        entry.write(cache)
+        outside.mkdir()
+        mutation = damage_filesystem(None, entry, cache, outside, suffix, op)
+        check_entry_library(entry, cache, mutation)
+        check_entry_cli(entry, d, cache, outside, mutation)
+
+
+@pytest.mark.parametrize("how", ["foreign owner", "symlink", "file"])
+def test_cache_directory_not_ours(entry, how):
+    """A --cache-dir of another user, a symlink or a file: one error line, nothing written."""
+    with scratch() as d:
+        real = d / "real"
+        entry.write(real)
+        cache = d / "cache"
+        if how == "foreign owner":
+            real.rename(cache)
+            os.chown(cache, 12345, 12345)
+        elif how == "symlink":
+            cache.symlink_to(real)
+        else:
+            cache.write_bytes(b"not a directory")
+        before = sorted(os.listdir(d))
+        code, _, err = cli(["train", entry.corpus, "-o", d / "vec.txt", "--cache-dir", cache, *ONE_EPOCH])
+        if how == "symlink":  # a link to a directory of ours is that directory
+            assert code == 0 and err == "" and (d / "vec.txt").read_bytes() == entry.reference
+            return
+        assert code == 2
+        check_one_line(err, "error", str(cache))
+        assert sorted(os.listdir(d)) == before
+
+
 # ---------------------------------------------------------------- 2. checkpoints
 # What a damaged checkpoint must give: refused by load_checkpoint (and so by --resume, one
 # line naming the checkpoint); refused by --resume (the library may load it: the ``cli``
