@@ -753,6 +753,20 @@ def check_raw(c: CleanCheckpoint, data: bytes, d: Path, cli_too: bool) -> None:
         check_resume_cli(c, d, path, expect)
 
 
+@fuzz("checkpoint_bytes_library")
+@given(loss=st.sampled_from(LOSSES), data=st.data())
+def test_fuzz_checkpoint_bytes_library(checkpoints, loss, data):
+    with scratch() as d:
+        check_raw(checkpoints[loss], raw_damage(data.draw, checkpoints[loss]), d, cli_too=False)
+
+
+@fuzz("checkpoint_bytes_cli")
+@given(loss=st.sampled_from(LOSSES), data=st.data())
+def test_fuzz_checkpoint_bytes_cli(checkpoints, loss, data):
+    with scratch() as d:
+        check_raw(checkpoints[loss], raw_damage(data.draw, checkpoints[loss]), d, cli_too=True)
+
+
 # Semantic damage: each returns (label, expect), editing ``a`` (the members) and ``h`` (the header).
 def bad_vector_values(draw, c, a, h, d):
     member = draw(st.sampled_from(["syn0", "syn1"] + (["biases"] if c.loss == "nce" else [])))
@@ -1031,6 +1045,25 @@ def victims(d: Path) -> dict:
     (d / "victim" / "precious.txt").write_text("keep me")
     (d / "precious.txt").write_text("keep me too")
     return {p: p.read_bytes() for p in (d / "victim" / "precious.txt", d / "precious.txt")}
+
+
+@fuzz("checkpoint_semantic_library")
+@given(loss=st.sampled_from(LOSSES), data=st.data())
+def test_fuzz_checkpoint_semantic_library(checkpoints, loss, data):
+    with scratch() as d:
+        path, expect = semantic_damage(data.draw, checkpoints[loss], d)
+        check_checkpoint_library(checkpoints[loss], path, expect)
+
+
+@fuzz("checkpoint_semantic_cli")
+@given(loss=st.sampled_from(LOSSES), data=st.data())
+def test_fuzz_checkpoint_semantic_cli(checkpoints, loss, data):
+    with scratch() as d:
+        kept = victims(d)
+        path, expect = semantic_damage(data.draw, checkpoints[loss], d)
+        check_checkpoint_library(checkpoints[loss], path, expect)
+        check_resume_cli(checkpoints[loss], d, path, expect)
+        assert {p: p.read_bytes() for p in kept} == kept
 
 
 # ---------------------------------------------------------------- 3. vocabulary files (--read-vocab)
