@@ -1136,6 +1136,36 @@ def load_vocab(path: Path) -> Vocabulary | None:
     return vocab
 
 
+@fuzz("vocab_library")
+@given(data=st.data())
+def test_fuzz_vocabulary_file_library(vocab_file, data):
+    with scratch() as d:
+        (d / "vocab.txt").write_bytes(damaged_vocab(data.draw, vocab_file))
+        vocab = load_vocab(d / "vocab.txt")
+        event(f"vocabulary: {'refused' if vocab is None else 'read'}")
+
+
+@fuzz("vocab_cli")
+@given(data=st.data())
+def test_fuzz_vocabulary_file_cli(entry, vocab_file, data):
+    """``train --read-vocab``: status 0 and one vector per word of the file, or 2 and one line."""
+    with scratch() as d:
+        (d / "vocab.txt").write_bytes(damaged_vocab(data.draw, vocab_file))
+        vocab = load_vocab(d / "vocab.txt")
+        runs = run_directories()
+        code, stdout, err = cli(["train", entry.corpus, "-o", d / "vec.txt", "--read-vocab", d / "vocab.txt",
+                                 *ONE_EPOCH])
+        assert run_directories() == runs and stdout == ""
+        if code == 0:
+            assert vocab is not None and err == ""
+            words, vectors = load_word2vec(d / "vec.txt")
+            assert words == vocab.words and np.isfinite(vectors).all()
+        else:
+            assert code == 2
+            check_one_line(err, "error")
+            assert sorted(os.listdir(d)) == ["vocab.txt"]
+
+
 # ---------------------------------------------------------------- 4. vector files
 FORMATS = ("text", "binary", "text.gz", "binary.gz")
 
@@ -1238,6 +1268,37 @@ def pairs_file(tmp_path_factory) -> Path:
 def vector_commands(path: Path, pairs: Path, d: Path) -> list:
     return [["eval", path, "--similarity", pairs], ["similar", path, "w0", "-n", "3"],
             ["analogy", path, "w0", "w1", "w2", "-n", "3"], ["classes", path, "-k", "2", "-o", d / "classes.txt", "-q"]]
+
+
+@fuzz("vectors_library")
+@given(fmt=st.sampled_from(FORMATS), data=st.data())
+def test_fuzz_vector_file_library(vector_files, fmt, data):
+    name, stored, plain = vector_files[fmt]
+    with scratch() as d:
+        (d / name).write_bytes(damaged_vectors(data.draw, fmt, stored, plain))
+        event(f"vectors {fmt}: {'read' if check_vectors_library(d / name) else 'refused'}")
+
+
+@fuzz("vectors_cli")
+@given(fmt=st.sampled_from(FORMATS), data=st.data())
+def test_fuzz_vector_file_cli(vector_files, pairs_file, fmt, data):
+    """eval, similar, analogy and classes -k 2: status 0, or 2 and one line (the same for
+    all four when the file itself is refused)."""
+    name, stored, plain = vector_files[fmt]
+    with scratch() as d:
+        (d / name).write_bytes(damaged_vectors(data.draw, fmt, stored, plain))
+        readable = check_vectors_library(d / name)
+        for args in vector_commands(d / name, pairs_file, d):
+            code, stdout, err = cli(args)
+            if code == 0:
+                assert readable and "Traceback" not in err
+                assert stdout or args[0] == "classes"
+            else:
+                assert code == 2
+                check_one_line(err, "error")
+                assert stdout == ""
+            if args[0] == "classes":
+                assert (d / "classes.txt").exists() == (code == 0)
 
 
 # ---------------------------------------------------------------- 5. in a real process: no signal
