@@ -1311,6 +1311,43 @@ def run_real(args, cwd: Path):
     return result
 
 
+@pytest.mark.parametrize("how", ["same-size garbage", "id out of range"])
+def test_subprocess_damaged_cache_entry(entry, how):
+    with scratch() as d:
+        cache = d / "cache"
+        entry.write(cache)
+        if how == "same-size garbage":
+            data = np.random.default_rng(5).bytes(len(entry.files["tokens"]))
+        else:
+            tokens = entry.tokens.copy()
+            tokens[len(tokens) // 2] = 2**31 - 1
+            data = tokens.tobytes()
+        entry.path(cache, "tokens").write_bytes(data)
+        result = run_real(["train", entry.corpus, "-o", d / "vec.txt", "--cache-dir", cache, *ONE_EPOCH], d)
+        assert result.returncode == 0
+        check_one_line(result.stderr, "warning", str(entry.path(cache, "json")), "rebuilding")
+        assert (d / "vec.txt").read_bytes() == entry.reference
+        assert entry.path(cache, "tokens").read_bytes() == entry.files["tokens"]
+
+
+@pytest.mark.parametrize("how", ["nan", "truncated"])
+def test_subprocess_damaged_checkpoint(checkpoints, how):
+    c = checkpoints["ns"]
+    with scratch() as d:
+        if how == "nan":
+            arrays = dict(c.arrays, syn0=c.arrays["syn0"].copy())
+            arrays["syn0"][3, 2] = np.nan
+            data = npz_bytes(arrays)
+        else:
+            data = c.data[:len(c.data) // 2]
+        path = d / "run.ckpt"
+        path.write_bytes(data)
+        result = run_real(["train", "--resume", path, "-q"], d)
+        assert result.returncode == 2
+        check_one_line(result.stderr, "error", str(path))
+        assert sorted(os.listdir(d)) == ["run.ckpt"]
+
+
 # ---------------------------------------------------------------- 6. regressions: bugs this harness found
 def rewritten(c: CleanCheckpoint, d: Path, header=None, **arrays) -> Path:
     """``c`` rewritten into ``d/run.ckpt`` with ``header(h)`` applied and members replaced."""
