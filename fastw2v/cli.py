@@ -524,7 +524,9 @@ def main(argv: list[str] | None = None) -> int:
             result = command.main(args=argv, prog_name="fastw2v", standalone_mode=False)
     except FastW2VError as exc:
         code = getattr(exc, "exit_code", 2)
-        print(f"fastw2v: {'error: ' if code == 2 else ''}{exc.render(flag_of)}", file=sys.stderr)
+        # One line, whatever the message holds: a file name read from a file may break lines.
+        message = exc.render(flag_of).replace("\r", "\\r").replace("\n", "\\n")
+        print(f"fastw2v: {'error: ' if code == 2 else ''}{message}", file=sys.stderr)
         return _exit(code)
     except _UsageProblem as exc:
         print(f"fastw2v: error: {exc.format_message()}", file=sys.stderr)

@@ -287,3 +287,26 @@ def test_a_finished_run_deletes_only_a_checkpoint_of_its_own(tmp_path, corpus_fi
     assert ckpt.read_bytes() == before  # still there for `--resume`
     assert main(["train", "--resume", str(ckpt), "-q"]) == 0
     assert not ckpt.exists() and not kept.exists()
+
+
+def test_resume_never_removes_a_directory_that_is_not_a_run_cache(tmp_path, corpus_file, monkeypatch):
+    """A checkpoint is a file from disk: one naming a directory of the user's own, even
+    one named like a run cache, must not get that directory removed at the end."""
+    import numpy as np_
+
+    interrupt_in_epoch(monkeypatch, 1)
+    out, ckpt = tmp_path / "v.txt", tmp_path / "v.txt.checkpoint"
+    assert main(["train", str(corpus_file), "-o", str(out), "-q", *FAST]) == 130
+    monkeypatch.undo()
+    mine = tmp_path / "fastw2v-run-mine"
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("keep me")
+    with np_.load(ckpt) as z:
+        arrays = dict(z)
+    header = json.loads(arrays["header"].tobytes())
+    header["info"]["cache"] = {"dir": str(mine), "temporary": True}
+    arrays["header"] = np_.frombuffer(json.dumps(header).encode(), dtype=np_.uint8)
+    with open(ckpt, "wb") as f:
+        np_.savez(f, **arrays)
+    assert main(["train", "--resume", str(ckpt), "-q"]) == 0
+    assert (mine / "thesis.tex").read_text() == "keep me"

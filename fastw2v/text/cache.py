@@ -157,11 +157,20 @@ class CacheDir:
 
     @classmethod
     def adopt(cls, directory) -> "CacheDir | None":
-        """A run directory named by a checkpoint, if it is still there and ours."""
+        """A run directory named by a checkpoint, if it is still there and ours.
+
+        The checkpoint is read from disk and not trusted, and an adopted directory is
+        removed when the run ends: only a directory named as :meth:`temporary` names
+        them (``fastw2v-run-*``), not a symbolic link, is adopted.
+        """
         path = Path(directory)
         try:
+            if not path.name.startswith(RUN_PREFIX) or path.is_symlink():
+                return None
             _check_own_directory(path, "cache directory")
-        except FastW2VError:
+            if not all(_is_entry_file(f.name) for f in path.iterdir()):  # holds something else
+                return None
+        except (FastW2VError, OSError, ValueError):  # ValueError: a NUL byte in the name
             return None
         return cls(path, temporary=True)
 
@@ -173,6 +182,11 @@ class CacheDir:
         elif self.created:
             with contextlib.suppress(OSError):
                 self.path.rmdir()
+
+
+def _is_entry_file(name: str) -> bool:
+    stem, dot, suffix = name.partition(".")
+    return name.startswith(PREFIX) and bool(dot) and suffix in SUFFIXES + ("json.tmp",)
 
 
 def _check_own_directory(path: Path, what: str) -> None:
@@ -235,9 +249,9 @@ class TokenCache:
         bad, ends_sum = check_ends(ends, tokens.shape[0])
         if bad >= 0:
             raise DamagedEntry(f"sentence end {bad} is out of order or past the last token")
-        if f"{int(tokens_sum):016x}" != manifest["tokens_sum"]:
+        if f"{int(tokens_sum):016x}" != manifest.get("tokens_sum"):  # absent from a forged one
             raise DamagedEntry("the token ids do not match their checksum")
-        if f"{int(ends_sum):016x}" != manifest["ends_sum"]:
+        if f"{int(ends_sum):016x}" != manifest.get("ends_sum"):
             raise DamagedEntry("the sentence ends do not match their checksum")
         os.utime(self.path("json"))  # last used, for `fastw2v cache --older-than`
         return vocab, EncodedCorpus(tokens, ends, maps=(tokens_map, ends_map))
@@ -249,7 +263,7 @@ class TokenCache:
             raise DamagedEntry("the manifest is implausibly large")
         try:
             manifest = json.loads(path.read_bytes())
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:  # RecursionError: nested too deep
             raise DamagedEntry(f"the manifest cannot be read ({exc})") from None
         if not isinstance(manifest, dict) or manifest.get("version") != VERSION:
             raise DamagedEntry("the manifest is not a version-2 fastw2v manifest")
@@ -317,10 +331,15 @@ class TokenCache:
         return found
 
     def remove(self) -> None:
-        """Delete the entry's files (whoever made them: the directory is ours)."""
+        """Delete the entry's files (whoever made them: the directory is ours), and a
+        directory found in the place of one."""
         for suffix in ("json", "json.tmp", "tokens", "ends", "vocab"):
-            with contextlib.suppress(FileNotFoundError):
+            try:
                 self.path(suffix).unlink()
+            except FileNotFoundError:
+                pass
+            except IsADirectoryError:  # a rebuild that cannot remove it fails with one line
+                shutil.rmtree(self.path(suffix), ignore_errors=True)
 
 
 def _check_own_file(path: Path) -> os.stat_result:
@@ -390,10 +409,8 @@ def list_entries(directory, run_directory: bool = False) -> list[Entry]:
     directory = Path(directory)
     groups: dict[str, list[Path]] = {}
     for p in directory.iterdir():
-        stem, dot, suffix = p.name.partition(".")
-        if p.name.startswith(PREFIX) and not p.name.startswith(RUN_PREFIX) and dot \
-                and suffix in SUFFIXES + ("json.tmp",):
-            groups.setdefault(stem, []).append(p)
+        if _is_entry_file(p.name) and not p.name.startswith(RUN_PREFIX):
+            groups.setdefault(p.name.partition(".")[0], []).append(p)
     out = []
     for name, files in groups.items():
         stats = [os.lstat(f) for f in files]

@@ -24,6 +24,7 @@ from ..files import atomic_write
 SENTENCE_MARKER = "</s>"
 MAX_COUNT_DIGITS = 15  # counts below 10^15: their sum stays far inside int64
 _ASCII_SPACE = re.compile(r"[ \t\n\v\f\r]+")  # the tokenizer's whitespace; words may hold others
+_ASCII_SPACE_BYTES = re.compile(rb"[ \t\n\v\f\r]")
 
 
 @dataclass
@@ -70,12 +71,14 @@ class Vocabulary:
     def from_bytes(cls, data: bytes) -> "Vocabulary":
         """Read back exactly what :meth:`to_bytes` wrote; ValueError if it is not that.
 
-        Every line is ``word count`` with a positive count, and no word appears twice.
+        Every line is ``word count`` with a positive count, no word holds the tokenizer's
+        whitespace, and no word appears twice.
         """
         words, counts = [], []
         for lineno, line in enumerate(data.split(b"\n")[:-1] if data.endswith(b"\n") else [None], 1):
             word, _, count = (line or b"").rpartition(b" ")
-            if not word or not count.isdigit() or len(count) > MAX_COUNT_DIGITS or int(count) < 1:
+            if not word or not count.isdigit() or len(count) > MAX_COUNT_DIGITS or int(count) < 1 \
+                    or _ASCII_SPACE_BYTES.search(word):
                 raise ValueError(f"line {lineno} is not 'word count'")
             words.append(word.decode("utf-8", "surrogatepass"))
             counts.append(int(count))

@@ -15,6 +15,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
+import tokenize
 import zipfile
 from dataclasses import asdict
 
@@ -68,11 +70,18 @@ def read_info(path) -> dict:
     return _read_header(path)["info"]
 
 
+def read_header(path) -> dict:
+    """A checkpoint's header alone, checked: options, state, stats and run facts."""
+    return _read_header(path)
+
+
 # The members of a checkpoint: dtype and number of dimensions. Nothing else is read.
 _MEMBERS = {"header": ("u1", 1), "words": ("u1", 1), "counts": ("<i8", 1), "syn0": ("<f4", 2),
             "syn1": ("<f4", 2), "biases": ("<f4", 1), "chunk_done": ("u1", 1)}
 HEADER_MAX_BYTES = 64 << 20
 MAX_COUNT = 10 ** 15  # as text.vocab: counts below this keep every sum inside int64
+_WHITESPACE = re.compile(r"[ \t\n\v\f\r]")  # the tokenizer's: what ends a word
+MAX_WORDS = 2 ** 62  # words done: beyond this, int64 sums and the progress arithmetic overflow
 
 
 class _Bad(Exception):
@@ -92,12 +101,16 @@ def _read_members(path, names) -> dict[str, np.ndarray]:
                 raise _Bad(f"it has no {name} array") from None
             with z.open(info) as f:
                 version = np.lib.format.read_magic(f)
-                if version == (1, 0):
-                    shape, fortran, found = np.lib.format.read_array_header_1_0(f)
-                elif version == (2, 0):
-                    shape, fortran, found = np.lib.format.read_array_header_2_0(f)
-                else:
+                if version not in ((1, 0), (2, 0)):
                     raise _Bad(f"its {name} array has an unknown format version {version}")
+                try:
+                    read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0) else
+                                   np.lib.format.read_array_header_2_0)
+                    shape, fortran, found = read_header(f)
+                except (ValueError, TypeError, SyntaxError, tokenize.TokenError) as exc:
+                    # numpy parses the header with ast (and tokenize): any of these for garbage
+                    reason = " ".join(str(exc).split())[:200]
+                    raise _Bad(f"its {name} array has a malformed header ({reason})") from None
                 if found != np.dtype(dtype) or len(shape) != ndim or fortran:
                     raise _Bad(f"its {name} array is {found} with shape {shape}, not {ndim}-D "
                                f"{np.dtype(dtype)}")
@@ -167,7 +180,7 @@ def _check_header(header: dict) -> None:
     if not _is_int(state.get("epoch")) or state["epoch"] > options.epochs:
         raise _Bad(f"its epoch is not one of 0..{options.epochs}")
     for name in ("words_done", "epoch_words"):
-        if not _is_int(state.get(name)):
+        if not _is_int(state.get(name)) or state[name] > MAX_WORDS:
             raise _Bad(f"its {name} is not a count")
     for name in ("epoch_loss", "train_seconds"):
         if not _is_number(state.get(name)) or not math.isfinite(state[name]) or state[name] < 0:
@@ -176,7 +189,8 @@ def _check_header(header: dict) -> None:
     if not isinstance(losses, list) or len(losses) > state["epoch"] or \
             not all(_is_number(x) for x in losses):
         raise _Bad("its epoch_losses are not one number per finished epoch")
-    if not _is_int(stats.get("words_per_epoch")) or not _is_number(stats.get("prepare_seconds")):
+    if not _is_int(stats.get("words_per_epoch")) or stats["words_per_epoch"] > MAX_WORDS or \
+            not _is_number(stats.get("prepare_seconds")):
         raise _Bad("its stats are not counts")
     corpus = info.get("corpus", [])
     if not isinstance(corpus, list) or not all(
@@ -227,7 +241,7 @@ def load_checkpoint(path) -> tuple[Word2VecModel, TrainState, dict]:
 
 
 def _restore(header: dict, a: dict[str, np.ndarray]) -> tuple[Word2VecModel, TrainState]:
-    options = TrainOptions(**header["options"])
+    options = _options(header["options"])  # resolved: no None left for the kernel
     try:
         words = a["words"].tobytes().decode("utf-8", "surrogatepass").split("\n")
     except UnicodeDecodeError:
@@ -244,6 +258,8 @@ def _restore(header: dict, a: dict[str, np.ndarray]) -> tuple[Word2VecModel, Tra
         raise _Bad(f"its biases have shape {biases.shape}")
     if not all(words) or len(set(words)) != n:
         raise _Bad("its vocabulary has an empty or repeated word")
+    if any(_WHITESPACE.search(w) for w in words):  # no corpus token holds it; the output would break
+        raise _Bad("its vocabulary has a word holding whitespace")
     if not (counts >= 1).all() or not (counts < MAX_COUNT).all():
         raise _Bad("its vocabulary has a count outside 1..10^15")
     for name, matrix in (("input vectors", syn0), ("output vectors", syn1), ("biases", biases)):

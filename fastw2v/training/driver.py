@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ..engine.engine import first_beyond
+from ..engine.engine import chunk_layout, first_beyond
 from ..engine.losses import output_rows
 from ..engine.sampling import learning_rate
 from ..errors import FastW2VError, Interrupted
@@ -132,7 +132,10 @@ def resume(checkpoint: str | os.PathLike, *, cache_dir: str | os.PathLike | None
     files = corpus if corpus is not None else [f["path"] for f in info.get("corpus", [])]
     if not files:
         raise FastW2VError(f"{checkpoint}: the checkpoint names no corpus files; give them again")
-    source = Corpus(files)
+    try:
+        source = Corpus(files)
+    except FastW2VError as exc:  # the checkpoint names files that are gone: say which checkpoint
+        raise FastW2VError(f"cannot resume from {checkpoint}: {exc}") from None
     if corpus is None and source.fingerprint() != info["corpus"]:
         raise FastW2VError(f"the corpus changed since the checkpoint {checkpoint} was written "
                            "(file sizes or modification times differ); cannot resume exactly")
@@ -145,6 +148,9 @@ def resume(checkpoint: str | os.PathLike, *, cache_dir: str | os.PathLike | None
     with _store_kept_for_checkpoints(store, control):
         t0 = time.perf_counter()
         _, encoded, how, entry = prepare_corpus(source, opts, model.vocab, store, control.display)
+        if state.chunk_done.shape[0] != chunk_layout(encoded.sentence_ends).shape[0] - 1:
+            raise FastW2VError(f"cannot resume from {checkpoint}: its chunk flags do not match "
+                               "this corpus (different chunk layout)")
         model.stats.words_per_epoch = encoded.n_words
         model.stats.prepare_seconds = elapsed(t0)
         control.display.line(f"resuming epoch {state.epoch + 1} of {opts.epochs} at "

@@ -89,6 +89,10 @@ class TrainOptions:
                 raise OptionError(name, f"must be at most {most:,} (got {getattr(o, name):,})")
         if o.alpha is None:
             o.alpha = DEFAULT_ALPHA[o.model]
+        for name in ("sample", "alpha", "min_alpha", "ns_exponent"):
+            value = getattr(o, name)
+            if isinstance(value, int):  # from the API or a checkpoint: an int would compile another kernel
+                setattr(o, name, float(value) if value < 1e308 else float("inf"))
         if o.min_alpha is None:
             o.min_alpha = MIN_ALPHA_FRACTION * o.alpha
         for name in ("sample", "alpha", "min_alpha", "ns_exponent"):

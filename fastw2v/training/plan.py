@@ -24,7 +24,7 @@ from pathlib import Path
 from ..errors import FastW2VError
 from ..files import check_distinct, check_output_path, companion_path, recorded_path
 from ..progress import Display
-from .checkpoint import read_info
+from .checkpoint import read_header
 from .driver import RunControl, resume, train
 from .export import biases_path, check_export, save_output_vectors
 from .log import TrainingLog
@@ -92,8 +92,9 @@ def plan_run(asked: RunPlan, given: set[str]) -> RunPlan:
         if fixed:
             raise FastW2VError(f"{{{fixed[0]}}} cannot be changed when resuming: the checkpoint's "
                                "training options are used", fields=(fixed[0],))
-        info = read_info(plan.resume)
-        saved = _saved_run(info, plan.resume)
+        header = read_header(plan.resume)
+        info = header["info"]
+        saved = _saved_run(header, plan.resume)
         plan.corpus = [Path(f["path"]) for f in info.get("corpus", [])]
         plan.output = plan.output or Path(saved["output"])
         plan.binary = plan.binary or saved.get("binary", False)
@@ -152,9 +153,9 @@ def _path(value: str | None) -> Path | None:
     return Path(value) if value else None
 
 
-def _saved_run(info: dict, path: Path) -> dict:
+def _saved_run(header: dict, path: Path) -> dict:
     """The ``cli`` facts of a checkpoint, checked: it is a file from disk, not trusted."""
-    saved = info.get("cli")
+    saved = header["info"].get("cli")
     if not isinstance(saved, dict) or not isinstance(saved.get("output"), str):
         raise FastW2VError(f"cannot resume from {path}: the checkpoint names no output file "
                            "(it was not written by the fastw2v command)")
@@ -162,6 +163,19 @@ def _saved_run(info: dict, path: Path) -> dict:
         if name in saved and not (isinstance(saved[name], types) and not
                                   (isinstance(saved[name], bool) and bool not in types)):
             raise FastW2VError(f"cannot read checkpoint {path}: its saved {name} is {saved[name]!r}")
+    for name in ("output", "classes_output", "save_output"):
+        if "\0" in (saved.get(name) or ""):
+            raise FastW2VError(f"cannot read checkpoint {path}: its saved {name} holds a NUL byte")
+    trained = header["options"].get("loss", "ns")
+    if saved.get("loss", "ns") != trained:
+        raise FastW2VError(f"cannot read checkpoint {path}: its saved loss {saved.get('loss', 'ns')!r} "
+                           f"is not its training loss {trained!r}")
+    if saved.get("classes", 0) < 0:
+        raise FastW2VError(f"cannot read checkpoint {path}: its saved classes is {saved['classes']}")
+    try:
+        check_export(trained, saved.get("export", "in"), saved.get("save_output"))
+    except FastW2VError as exc:
+        raise FastW2VError(f"cannot read checkpoint {path}: its saved output settings: {exc}") from None
     return saved
 
 

@@ -24,10 +24,9 @@ _BATCH = 8192
 
 
 def _unit_rows(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float32)
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return x / norms
+    from .query import unit_rows  # huge values included
+
+    return unit_rows(x)
 
 
 def _assign(x: np.ndarray, centroids: np.ndarray, out: np.ndarray) -> None:

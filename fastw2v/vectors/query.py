@@ -55,8 +55,16 @@ class WordVectors:
     @classmethod
     def load(cls, path: str | os.PathLike, limit: int | None = None,
              binary: bool | None = None) -> "WordVectors":
-        """Read a word2vec text or binary file (see :func:`fastw2v.load_word2vec`)."""
-        return cls(*load_word2vec(path, binary=binary, limit=limit))
+        """Read a word2vec text or binary file (see :func:`fastw2v.load_word2vec`).
+
+        A vector holding NaN or an infinity is refused: its cosines are undefined.
+        """
+        words, vectors = load_word2vec(path, binary=binary, limit=limit)
+        bad = np.flatnonzero(~np.isfinite(vectors).all(axis=1))
+        if len(bad):
+            raise FastW2VError(f"{path}: vector {bad[0] + 1} ({words[bad[0]][:60]!r}) holds NaN or "
+                               "infinite values")
+        return cls(words, vectors)
 
     def __len__(self) -> int:
         return len(self.words)
@@ -78,9 +86,7 @@ class WordVectors:
     def unit(self) -> np.ndarray:
         """The vectors scaled to length 1 (float32; all-zero rows stay zero)."""
         if self._unit is None:
-            norms = np.linalg.norm(self.vectors, axis=1, keepdims=True)
-            norms[norms == 0] = 1
-            self._unit = self.vectors / norms
+            self._unit = unit_rows(self.vectors)
         return self._unit
 
     def lookup(self, word: str) -> int:
@@ -146,6 +152,24 @@ class WordVectors:
         best = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
         best = best[np.lexsort((best, -scores[best]))]
         return [(self.words[i], float(scores[i])) for i in best if scores[i] != -np.inf][:topn]
+
+
+def unit_rows(x: np.ndarray) -> np.ndarray:
+    """The rows of ``x`` scaled to length 1 (float32; all-zero rows stay zero).
+
+    A row whose squares overflow float32 (values beyond about 1e19) is scaled in
+    float64, so that huge but finite values give their direction, without warnings.
+    """
+    x = np.asarray(x, dtype=np.float32)
+    with np.errstate(over="ignore"):
+        norms = np.linalg.norm(x, axis=1, keepdims=True)
+    norms[norms == 0] = 1
+    out = x / norms
+    huge = np.flatnonzero(np.isinf(norms[:, 0]))
+    if len(huge):
+        rows = x[huge].astype(np.float64)
+        out[huge] = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+    return out
 
 
 def as_word_vectors(source, limit: int | None = None) -> WordVectors:

@@ -196,6 +196,7 @@ def load_word2vec(path: str | os.PathLike, binary: bool | None = None,
 
 
 _DECOMPRESSORS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+MAX_DIM = 1_000_000
 _CHUNK_BYTES = 16 << 20
 # Bytes that can appear in a text line's numbers: "-0.12", "1e-05", "nan", "inf", "Infinity".
 _NUMBER_BYTES = frozenset(b"0123456789+-.eEnaifNAIFty \t\r")
@@ -213,6 +214,9 @@ def _read_header(header: bytes, path: Path) -> tuple[int, int]:
         shown = header[:60].decode("utf-8", "replace").rstrip("\r\n")
         raise FastW2VError(f"{path}:1: bad header {shown!r}: expected 'count dimension', "
                            f"e.g. '71290 300'") from None
+    if dim > MAX_DIM:  # a damaged header: reading one row would exhaust the memory
+        raise FastW2VError(f"{path}:1: bad header: {dim} dimensions is implausibly many "
+                           f"(at most {MAX_DIM:,})")
     return n, dim
 
 
@@ -311,7 +315,8 @@ def _parse_text_line(line: bytes, dim: int, path: Path, lineno: int) -> tuple[st
         what = "an empty line" if not parts else f"{len(parts) - 1}"
         raise FastW2VError(f"{path}:{lineno}: expected a word and {dim} values, got {what}")
     try:
-        values = np.array([float(x) for x in parts[1:]], dtype=np.float64).astype(np.float32)
+        with np.errstate(over="ignore"):  # beyond float32: inf, as gensim reads it
+            values = np.array([float(x) for x in parts[1:]], dtype=np.float64).astype(np.float32)
     except ValueError:
         bad = next(k for k, x in enumerate(parts[1:]) if not _is_float(x))
         shown = parts[bad + 1][:30].decode("utf-8", "replace")
