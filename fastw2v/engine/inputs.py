@@ -47,7 +47,7 @@ def _max_rows(inputs):
         return lambda inputs: 1
 
 
-@overload(word_input, jit_options={"fastmath": True})
+@overload(word_input, inline="always", jit_options={"fastmath": True})
 def _word_input(inputs, syn0, rows, lo, hi, out):
     if getattr(inputs, "instance_class", None) is WordRows:
         def copy_row(inputs, syn0, rows, lo, hi, out):

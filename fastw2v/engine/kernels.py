@@ -197,7 +197,7 @@ def sequential_step(loss, syn0, syn1, lo, hi, outs, n_out, labels, scratch, alph
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def centre_step(rule, loss, inputs, syn0, syn1, centre, ctx, n_ctx, outs, n_out, labels, scratch,
                 alpha, report_loss, rng):
     """Every update for one centre word and its context ``ctx[:n_ctx]``; returns (loss, rng).
@@ -252,6 +252,9 @@ def train_epoch(syn0, syn1, corpus, inputs, loss, schedule, counters, epoch, chu
     before each chunk and return early when it is set (an interrupt or a
     checkpoint). See :class:`Counters` for what is written while this runs.
     """
+    # Every field is read out of its tuple here, before the parallel loop: a write through
+    # a tuple argument inside the prange body is lost (Numba hands the body a copy), so
+    # writes to a loss's arrays (NCE's biases) stay inside the steps, which are not inlined.
     tokens, sentence_ends, chunk_starts = corpus.tokens, corpus.sentence_ends, corpus.chunk_starts
     keep, rule, window = schedule.keep, schedule.rule, schedule.window
     progress, losses, stop = counters.progress, counters.losses, counters.stop

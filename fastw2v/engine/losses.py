@@ -171,7 +171,7 @@ def _max_outputs(loss):
     return lambda loss: loss.negative + 1
 
 
-@overload(draw_outputs)
+@overload(draw_outputs, inline="always")
 def _draw_outputs(loss, centre, outs, labels, rng):
     if _is(loss, NegativeSampling):
         def draw_ns(loss, centre, outs, labels, rng):
@@ -211,7 +211,7 @@ def _draw_outputs(loss, centre, outs, labels, rng):
         return draw_hs
 
 
-@overload(logit_offsets)
+@overload(logit_offsets, inline="always")
 def _logit_offsets(loss, outs, n_out, offsets):
     if _is(loss, NoiseContrastive):
         def offsets_nce(loss, outs, n_out, offsets):
@@ -242,7 +242,7 @@ def _trains_biases(loss):
     return lambda loss: False
 
 
-@overload(update_biases)
+@overload(update_biases, inline="always")
 def _update_biases(loss, outs, n_out, gsum):
     if _is(loss, NoiseContrastive):
         def update_nce(loss, outs, n_out, gsum):
