@@ -6,8 +6,8 @@
 Each repeat runs A then B (then B then A on the next repeat, so neither always
 goes first), each in its own process with the checkout's own package on
 ``PYTHONPATH``. ``{out}`` in the command becomes a fresh output path per run,
-``{cache}`` a fresh directory. Reports, per run, the wall time and the training
-words/s of the summary line, then the medians and the ratio B/A within each
+``{cache}`` a fresh directory. Reports, per run, the wall time, the preparing time of the ``vocabulary:`` line
+(reading, counting, encoding) and the training words/s of the summary line, then the medians and the ratio B/A within each
 repeat (the machine's speed drifts; ratios within a repeat are the figures to
 compare). A first untimed run of each side loads (or compiles) its kernels.
 """
@@ -25,6 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
+PREPARED = re.compile(r"^vocabulary: .*, ([\d.]+) s\)$", re.M)
 TRAINED = re.compile(r"trained ([\d,]+) words in ([\d.]+) s \(([\d.]+)([kM]) words/s")
 
 
@@ -42,9 +43,11 @@ def run(checkout: Path, args: list[str], work: Path, tag: str) -> dict:
         raise SystemExit(f"{checkout}: exit {done.returncode}\n{done.stderr[-2000:]}")
     m = TRAINED.search(done.stderr)
     rate = float(m.group(3)) * (1e6 if m.group(4) == "M" else 1e3) if m else float("nan")
+    prepared = PREPARED.search(done.stderr)
     out.unlink(missing_ok=True)
     shutil.rmtree(cache, ignore_errors=True)
-    return {"wall": wall, "train_rate": rate, "train_s": float(m.group(2)) if m else float("nan")}
+    return {"wall": wall, "train_rate": rate, "train_s": float(m.group(2)) if m else float("nan"),
+            "prepare_s": float(prepared.group(1)) if prepared else float("nan")}
 
 
 def main() -> None:
@@ -66,13 +69,16 @@ def main() -> None:
             got = {name: run(sides[name], args, work, f"{name}{r}") for name in order}
             rows.append(got)
             print(f"repeat {r + 1}: " + "  ".join(
-                f"{n} wall {got[n]['wall']:.2f} s, train {got[n]['train_rate'] / 1e6:.3f}M words/s"
+                f"{n} wall {got[n]['wall']:.2f} s, prepare {got[n]['prepare_s']:.1f} s, "
+                f"train {got[n]['train_rate'] / 1e6:.3f}M words/s"
                 for n in ("A", "B")) + f"  B/A wall {got['B']['wall'] / got['A']['wall']:.3f}, "
                 f"train rate {got['B']['train_rate'] / got['A']['train_rate']:.3f}", flush=True)
     for n in ("A", "B"):
         walls = [r[n]["wall"] for r in rows]
         rates = [r[n]["train_rate"] for r in rows]
+        prep = [r[n]["prepare_s"] for r in rows]
         print(f"{n} ({sides[n]}): median wall {statistics.median(walls):.2f} s, "
+              f"median prepare {statistics.median(prep):.2f} s, "
               f"median train {statistics.median(rates) / 1e6:.3f}M words/s")
     print("B/A per repeat, wall: " + ", ".join(f"{r['B']['wall'] / r['A']['wall']:.3f}" for r in rows))
     print("B/A per repeat, training words/s: " +
