@@ -48,8 +48,10 @@ def flag_of(field: str) -> str:
 
 def train(
     ctx: typer.Context,
-    corpus: Optional[List[Path]] = typer.Argument(None, help="Corpus files: plain text, .gz, .bz2 or .xz; "
-                                                  "whitespace-separated tokens, one sentence per line."),
+    corpus: Optional[List[Path]] = typer.Argument(None, help="Corpus files: plain text, .gz, .bz2, .xz or "
+                                                  ".zst; - for standard input, or a pipe (read once, "
+                                                  "compression told by its first bytes). "
+                                                  "Whitespace-separated tokens, one sentence per line."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Where to write the vectors "
                                           "(word2vec format). Required, except with --resume."),
     cbow: Optional[int] = typer.Option(None, "--cbow", help="word2vec.c style: 1 for CBOW, 0 for skip-gram; "
@@ -248,10 +250,11 @@ def analogy(
 
 @app.command(no_args_is_help=True)
 def phrases(
-    corpus: List[Path] = typer.Argument(..., help="Corpus files: plain text, .gz, .bz2 or .xz; "
-                                        "whitespace-separated tokens, one sentence per line."),
+    corpus: List[Path] = typer.Argument(..., help="Corpus files: plain text, .gz, .bz2, .xz or .zst; "
+                                        "- for standard input, or a pipe. Whitespace-separated "
+                                        "tokens, one sentence per line."),
     output: Path = typer.Option(..., "--output", "-o", help="Where to write the phrased corpus "
-                                "(compressed when the name ends in .gz, .bz2 or .xz)."),
+                                "(compressed when the name ends in .gz, .bz2, .xz or .zst)."),
     threshold: Optional[List[float]] = typer.Option(None, "--threshold", help="Join a pair whose "
                                                     "score is above this; one value for every pass "
                                                     "or one per pass (repeat the option) "

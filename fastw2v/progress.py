@@ -21,6 +21,7 @@ from rich.progress import (
     Progress,
     TaskProgressColumn,
     TextColumn,
+    TimeElapsedColumn,
     TimeRemainingColumn,
 )
 
@@ -34,26 +35,45 @@ class Display:
         self.bars = enabled and self.console.is_terminal
 
     @contextlib.contextmanager
-    def phase(self, description: str, total: float) -> Iterator[Callable[..., None]]:
-        """Yield ``update(done, info="")`` for one phase with ``total`` units of work."""
+    def phase(self, description: str, total: float | None) -> Iterator[Callable[..., None]]:
+        """Yield ``update(done, info="")`` for one phase with ``total`` units of work
+        (None: not known in advance)."""
         if not self.bars:
             yield lambda done, info="": None
             return
-        columns = (TextColumn("{task.description:<9}"), BarColumn(), TaskProgressColumn(),
-                   TextColumn("{task.fields[info]}"), TextColumn("ETA"), TimeRemainingColumn())
+        if total is None:  # a stream: no end known, no percentage, no ETA
+            columns = (TextColumn("{task.description:<9}"), BarColumn(), TextColumn("{task.fields[info]}"),
+                       TimeElapsedColumn())
+        else:
+            columns = (TextColumn("{task.description:<9}"), BarColumn(), TaskProgressColumn(),
+                       TextColumn("{task.fields[info]}"), TextColumn("ETA"), TimeRemainingColumn())
         with Progress(*columns, console=self.console, transient=False,
                       refresh_per_second=5) as bar:
-            task = bar.add_task(description, total=max(total, 1), info="")
+            task = bar.add_task(description, total=None if total is None else max(total, 1), info="")
 
             def update(done: float, info: str = "") -> None:
-                bar.update(task, completed=min(done, total), info=info)
+                bar.update(task, completed=done if total is None else min(done, total), info=info)
 
             try:
                 yield update
             except BaseException:
                 bar.update(task, visible=False)
                 raise
-            bar.update(task, completed=max(total, 1))
+            if total is not None:
+                bar.update(task, completed=max(total, 1))
+
+    @contextlib.contextmanager
+    def reading(self, description: str, total_bytes: int | None) -> Iterator[Callable[[int, int], None]]:
+        """Yield ``update(bytes_done, words_done)`` for reading a corpus of ``total_bytes``
+        (None: unknown, a stream): the bar shows the bytes and words read and the rate."""
+        t0 = time.perf_counter()
+        with self.phase(description, total_bytes) as update:
+            def show(done: int, words: int) -> None:
+                seconds = elapsed(t0)
+                rate = f", {done / seconds / 1e6:,.1f} MB/s" if seconds > 0 else ""
+                update(done, f"{done / 1e6:,.1f} MB, {words / 1e6:,.2f}M words{rate}")
+
+            yield show
 
     def line(self, text: str) -> None:
         if self.enabled:

@@ -422,11 +422,19 @@ def list_entries(directory, run_directory: bool = False) -> list[Entry]:
         if not isinstance(manifest, dict):
             manifest = {}
         words = manifest.get("tokens") if isinstance(manifest.get("tokens"), int) else None
-        corpus = [f.get("path", "?") for f in manifest.get("files", []) if isinstance(f, dict)] \
+        corpus = [_shown_input(f) for f in manifest.get("files", []) if isinstance(f, dict)] \
             if isinstance(manifest.get("files"), list) else []
         out.append(Entry(directory, name, sorted(files), sum(s.st_size for s in stats),
                          max(s.st_mtime for s in stats), words, corpus, run_directory))
     return sorted(out, key=lambda e: -e.last_used)
+
+
+def _shown_input(recorded: dict) -> str:
+    """A corpus input as ``fastw2v cache`` lists it: a file's path; a stream marked as one."""
+    path = str(recorded.get("path", "?"))
+    if not recorded.get("stream"):
+        return path
+    return "standard input (stream)" if path == "-" else f"{path} (stream)"
 
 
 def run_directories(tmp_dir=None) -> list[Path]:

@@ -1,4 +1,4 @@
-"""Reading corpora: files (plain, .gz, .bz2, .xz) or in-memory sentences, as byte blocks.
+"""Reading corpora: files (plain, .gz, .bz2, .xz, .zst), streams or in-memory sentences, as byte blocks.
 
 A corpus is read once. :func:`read_blocks` yields blocks of raw bytes in order,
 decompressing in a background thread so that decompression (1.3 s for 100 MB of
@@ -7,33 +7,37 @@ ends with a newline as far as the tokenizer is concerned, so a sentence never
 runs from one file into the next. Bytes are never decoded here: invalid UTF-8
 cannot stop a run (words are decoded, with replacement, when the vocabulary is
 built).
+
+A *stream* is standard input (``-``), a named pipe, a process substitution
+(``<(zcat x.gz)``) or a character device. It can be read only once, its length
+is unknown, and its compression is told by its first bytes rather than by its
+name (:func:`fastw2v.compression.sniff`). Since fastw2v reads its corpus once
+(into the token cache or into memory), a stream trains exactly as the same bytes
+in a file would.
 """
 
 from __future__ import annotations
 
-import bz2
-import gzip
+import contextlib
 import io
-import lzma
 import mmap
 import os
 import queue
+import stat
+import sys
 import threading
-import zlib
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .. import compression
 from ..errors import FastW2VError
 
 BLOCK_BYTES = 4 << 20
-OPENERS = {  # decompressors by file suffix (lower case)
-    ".gz": lambda raw: gzip.GzipFile(fileobj=raw),
-    ".bz2": bz2.BZ2File,
-    ".xz": lzma.LZMAFile,
-}
+STDIN = "-"
 
 
 @dataclass
@@ -43,16 +47,38 @@ class Block:
     raw_done: int  # bytes of the input files (as stored on disk) consumed so far
 
 
-def check_corpus_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
-    """Check that every path is a readable file; return them as Paths."""
+def is_stream(path: str | os.PathLike) -> bool:
+    """Standard input (``-``), or a path to a pipe, a socket or a character device."""
+    if str(path) == STDIN:
+        return True
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISSOCK(mode)
+
+
+def check_corpus_files(paths: Iterable[str | os.PathLike], streams: bool = False) -> list[Path]:
+    """Check that every path is a readable file (or, with ``streams``, a stream that can
+    be read once: ``-`` for standard input, a pipe, a device); return them as Paths."""
     files = [Path(p) for p in paths]
     if not files:
         raise FastW2VError("no corpus file given")
+    if sum(str(f) == STDIN for f in files) > 1:
+        raise FastW2VError("standard input (-) is given twice as a corpus; it can be read only once")
     for f in files:
+        if str(f) == STDIN:
+            if not streams:
+                raise FastW2VError("standard input (-) cannot be a corpus here: give files")
+            continue
         if not f.exists():
             raise FastW2VError(f"corpus file not found: {f}")
-        if not f.is_file():
-            raise FastW2VError(f"corpus path is not a file: {f}")
+        if is_stream(f):
+            if not streams:
+                raise FastW2VError(f"corpus path {f} is a pipe or a device, which can be read only "
+                                   "once: give files here")
+        elif not f.is_file():
+            raise FastW2VError(f"corpus path is not a file: {f}" + (" (it is a directory)" if f.is_dir() else ""))
         if not os.access(f, os.R_OK):
             raise FastW2VError(f"corpus file is not readable: {f}")
     return files
@@ -60,25 +86,79 @@ def check_corpus_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
 
 def _read_file(path: Path, done_before: int, block_bytes: int) -> Iterator[Block]:
     with open(path, "rb") as raw:
-        opener = OPENERS.get(path.suffix.lower())
-        stream = opener(raw) if opener else raw
-        data = stream.read(block_bytes)
-        while True:
-            following = stream.read(block_bytes) if data else b""
-            yield Block(data, not following, done_before + raw.tell())
-            if not following:
-                return
-            data = following
+        yield from _blocks_of(compression.reader(raw, compression.suffix_of(path)),
+                              lambda: done_before + raw.tell(), block_bytes)
 
 
-def _file_blocks(files: list[Path], block_bytes: int) -> Iterator[Block]:
+def _read_stream(path: Path, done_before: int, block_bytes: int) -> Iterator[Block]:
+    """A stream's blocks; its compression is told by its first bytes."""
+    with contextlib.ExitStack() as stack:
+        source = sys.stdin.buffer if str(path) == STDIN else stack.enter_context(open(path, "rb", buffering=0))
+        raw = _Counted(source)
+        suffix = compression.sniff(raw.peek_head(compression.MAGIC_BYTES))
+        stream = compression.reader(io.BufferedReader(raw, block_bytes), suffix)
+        yield from _blocks_of(stream, lambda: done_before + raw.count, block_bytes)
+
+
+def _blocks_of(stream, raw_done, block_bytes: int) -> Iterator[Block]:
+    """``stream``'s bytes in blocks; the last one is marked ``end_of_file``."""
+    data = stream.read(block_bytes)
+    while True:
+        following = stream.read(block_bytes) if data else b""
+        yield Block(data, not following, raw_done())
+        if not following:
+            return
+        data = following
+
+
+class _Counted(io.RawIOBase):
+    """A stream read as it arrives, counting its bytes; the first few can be looked
+    at (:meth:`peek_head`) and are then read again, in front of the rest."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.head = b""
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def peek_head(self, n: int) -> bytes:
+        while len(self.head) < n:
+            more = self.raw.read(n - len(self.head))
+            if not more:
+                break
+            self.head += more
+            self.count += len(more)
+        return self.head
+
+    def readinto(self, buffer) -> int:
+        if self.head:
+            n = min(len(buffer), len(self.head))
+            buffer[:n] = self.head[:n]
+            self.head = self.head[n:]
+            return n
+        n = self.raw.readinto(buffer) or 0
+        self.count += n
+        return n
+
+
+def _file_blocks(files: list[Path], streams: set[Path], block_bytes: int) -> Iterator[Block]:
     done = 0
     for path in files:
+        block = None
         try:
-            yield from _read_file(path, done, block_bytes)
-        except (OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
-            raise FastW2VError(f"cannot read corpus file {path}: {exc}") from None
-        done += path.stat().st_size
+            for block in (_read_stream if path in streams else _read_file)(path, done, block_bytes):
+                yield block
+        except compression.read_errors() as exc:
+            reason = getattr(exc, "strerror", None) or exc
+            raise FastW2VError(f"cannot read corpus {'file ' if path not in streams else ''}"
+                               f"{_name(path)}: {reason}") from None
+        done = block.raw_done if path in streams else done + path.stat().st_size
+
+
+def _name(path: Path) -> str:
+    return "standard input" if str(path) == STDIN else str(path)
 
 
 def _sentence_blocks(sentences: Iterable[Iterable[str]], block_bytes: int) -> Iterator[Block]:
@@ -140,20 +220,49 @@ class Corpus:
             source = [source]
         source = list(source) if not isinstance(source, list) else source
         if source and all(isinstance(s, (str, os.PathLike)) for s in source):
-            self.files = check_corpus_files(source)
+            self.files = check_corpus_files(source, streams=True)
             self.sentences = None
-            self.total_bytes = sum(f.stat().st_size for f in self.files)
-            self.compressed = any(f.suffix.lower() in OPENERS for f in self.files)
+            # Each stream gets a name of its own for the token cache and the checkpoint.
+            self.streams = {f: uuid.uuid4().hex for f in self.files if is_stream(f)}
+            self.total_bytes = sum(f.stat().st_size for f in self.files if f not in self.streams)
+            self.compressed = bool(self.streams) or any(compression.suffix_of(f) for f in self.files)
         elif not source:
             raise FastW2VError("no corpus given")
         else:
             self.files = None
+            self.streams = {}
             self.sentences = source
             self.total_bytes = 0
             self.compressed = True  # size unknown in advance
 
+    @classmethod
+    def recorded(cls, fingerprint: list[dict], where: str) -> Corpus:
+        """The corpus a checkpoint names (``where``: the checkpoint, for messages).
+
+        Its files must still be there; a stream in it cannot be read again, only
+        found in the token cache by its recorded name (reading it raises an error).
+        """
+        files = [Path(f["path"]) for f in fingerprint]
+        streams = {Path(f["path"]): f["stream"] for f in fingerprint if f.get("stream")}
+        if len(streams) < len(files):
+            check_corpus_files([f for f in files if f not in streams])
+        corpus = cls.__new__(cls)
+        corpus.block_bytes, corpus.files, corpus.sentences, corpus.streams = BLOCK_BYTES, files, None, streams
+        corpus.total_bytes = sum(f.stat().st_size for f in files if f not in streams)
+        corpus.compressed = True
+        corpus.replayed = where
+        return corpus
+
+    replayed: str | None = None  # the checkpoint a recorded corpus comes from
+
+    @property
+    def expected_bytes(self) -> int | None:
+        """The bytes to read (as stored) when known in advance: files, no streams."""
+        return self.total_bytes if self.files is not None and not self.streams else None
+
     def fingerprint(self) -> list[dict]:
-        """What identifies the input files: absolute path, size, modification time.
+        """What identifies the inputs: absolute path, size, modification time of a file;
+        the path and this run's name for a stream.
 
         Empty for an in-memory corpus (it cannot be resumed or cached).
         """
@@ -161,18 +270,25 @@ class Corpus:
             return []
         out = []
         for f in self.files:
+            if f in self.streams:
+                out.append({"path": str(f), "stream": self.streams[f]})
+                continue
             st = f.stat()
             out.append({"path": str(f.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns})
         return out
 
     def describe(self) -> str:
         if self.files:
-            return ", ".join(str(f) for f in self.files)
+            return ", ".join(_name(f) for f in self.files)
         return f"{len(self.sentences)} in-memory sentences"
 
     def blocks(self) -> Iterator[Block]:
         if self.files is not None:
-            return _in_background(_file_blocks(self.files, self.block_bytes))
+            if self.replayed and self.streams:
+                gone = next(iter(self.streams))
+                raise FastW2VError(f"cannot resume from {self.replayed}: its corpus was read from "
+                                   f"{_name(gone)} and the token cache that kept it is gone")
+            return _in_background(_file_blocks(self.files, set(self.streams), self.block_bytes))
         return _sentence_blocks(self.sentences, self.block_bytes)
 
 

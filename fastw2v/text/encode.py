@@ -23,7 +23,7 @@ from . import wordtable as wt
 from .corpus import Corpus, EncodedCorpus
 from .vocab import Vocabulary
 
-ProgressFn = Callable[[int], None]  # called with bytes of input consumed so far
+ProgressFn = Callable[[int, int], None]  # called with bytes of input consumed and words read so far
 
 
 @dataclass
@@ -153,7 +153,7 @@ def scan_corpus(corpus: Corpus, *, max_sentence_length: int, max_vocab_size: int
                 ids.add_ends(np.array([table.state[wt.N_TOKENS]], dtype=np.int64))
             table.state[wt.SENT_LEN] = 0
         if progress is not None:
-            progress(block.raw_done)
+            progress(block.raw_done, int(table.state[wt.N_TOKENS]))
     if ids is None:  # pruned: the ids are stale, a second pass will encode
         return ScanResult(table, None, [], pruned)
     return ScanResult(table, *ids.result(), pruned)

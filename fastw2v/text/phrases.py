@@ -14,16 +14,13 @@ output) build longer phrases.
 
 Counting uses the Numba tokenizer of :mod:`fastw2v.text.encode` and NumPy (pair keys
 ``a * V + b`` counted with ``np.unique``); the output is assembled by a Numba
-kernel and written in blocks (compressed when the output name ends in .gz, .bz2
-or .xz). The encoded corpus (4 bytes per word) is held in memory during a pass.
+kernel and written in blocks (compressed when the output name ends in .gz, .bz2,
+.xz or .zst). The encoded corpus (4 bytes per word) is held in memory during a pass.
 """
 
 from __future__ import annotations
 
-import bz2
 import contextlib
-import gzip
-import lzma
 import os
 import tempfile
 import time
@@ -33,6 +30,7 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
+from .. import compression
 from ..errors import FastW2VError
 from ..files import atomic_write, classify_output
 from ..progress import Display, format_rate
@@ -160,19 +158,8 @@ def _word_arena(words: list[str]) -> tuple[np.ndarray, np.ndarray]:
 @contextlib.contextmanager
 def _open_output(path: Path):
     """Binary writer for ``path``, compressed by its suffix, replaced atomically."""
-    suffix = path.suffix.lower()
-    with atomic_write(path, "wb") as raw:
-        if suffix == ".gz":
-            with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as f:
-                yield f
-        elif suffix == ".bz2":
-            with bz2.BZ2File(raw, "wb") as f:
-                yield f
-        elif suffix == ".xz":
-            with lzma.LZMAFile(raw, "wb") as f:
-                yield f
-        else:
-            yield raw
+    with atomic_write(path, "wb") as raw, compression.writer(raw, compression.suffix_of(path)) as f:
+        yield f
 
 
 def _write(path: Path, vocab: Vocabulary, encoded: EncodedCorpus, join: np.ndarray,
@@ -238,7 +225,7 @@ def phrase_pass(corpus, output, *, threshold: float = 100.0, min_count: int = 5,
     display = display or Display(False)
     corpus = _as_corpus(corpus)
     t0 = time.perf_counter()
-    with display.phase(f"reading{label}", corpus.total_bytes) as update:
+    with display.reading(f"reading{label}", corpus.expected_bytes) as update:
         vocab, encoded = _encode(corpus, update)
     scores, _, _ = _pair_scores(vocab, encoded, min_count)
     join = _greedy_joins(scores, float(threshold))

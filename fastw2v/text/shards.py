@@ -28,18 +28,17 @@ differ.
 
 from __future__ import annotations
 
-import lzma
 import os
 import re
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .. import compression
 from ..errors import FastW2VError
-from .corpus import BLOCK_BYTES, OPENERS, Block, EncodedCorpus, check_corpus_files
+from .corpus import BLOCK_BYTES, Block, EncodedCorpus, check_corpus_files
 from .encode import (
     ScanResult,
     build_vocabulary,
@@ -74,7 +73,7 @@ class Part:
 
     @property
     def compressed(self) -> bool:
-        return Path(self.path).suffix.lower() in OPENERS
+        return compression.suffix_of(self.path) is not None
 
 
 @dataclass(frozen=True)
@@ -128,7 +127,7 @@ def plan_shards(files: list[tuple[str, int]], n: int, stripe_bytes: int = STRIPE
         if n == 1:
             shards[0].append(Part(path, size=size))
             continue
-        compressed = Path(path).suffix.lower() in OPENERS
+        compressed = compression.suffix_of(path) is not None
         stripe = stripe_bytes if compressed else max(-(-size // n), 1)
         for k in range(n):
             shards[k].append(Part(path, stripe, (k + i) % n if compressed else k, n, size))
@@ -147,9 +146,9 @@ class _Stream:
     def __init__(self, path: str, read_bytes: int = STRIPE_BYTES):
         self.path = path
         self.raw = open(path, "rb")
-        opener = OPENERS.get(Path(path).suffix.lower())
-        self.f = opener(self.raw) if opener else self.raw
-        self.seekable = opener is None
+        suffix = compression.suffix_of(path)
+        self.f = compression.reader(self.raw, suffix)
+        self.seekable = suffix is None
         self.read_bytes = read_bytes
         self.buf = bytearray()
         self.start = 0
@@ -318,7 +317,7 @@ class ShardCorpus:
                         pending = chunk
                     if pending is not None:
                         yield Block(pending, True, done + stream.raw.tell())
-            except (OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
+            except compression.read_errors() as exc:
                 raise FastW2VError(f"cannot read corpus file {part.path}: {exc}") from None
             finally:
                 stream.close()

@@ -194,9 +194,11 @@ def _check_header(header: dict) -> None:
         raise _Bad("its stats are not counts")
     corpus = info.get("corpus", [])
     if not isinstance(corpus, list) or not all(
-            isinstance(f, dict) and isinstance(f.get("path"), str) and _is_int(f.get("size"))
-            and _is_int(f.get("mtime_ns")) for f in corpus):
-        raise _Bad("its corpus files are not a list of path, size and mtime_ns")
+            isinstance(f, dict) and isinstance(f.get("path"), str) and "\0" not in f["path"] and (
+                _is_int(f.get("size")) and _is_int(f.get("mtime_ns")) or  # a file
+                isinstance(f.get("stream"), str) and re.fullmatch("[0-9a-f]{32}", f["stream"]))  # a stream
+            for f in corpus):
+        raise _Bad("its corpus files are not a list of path, size and mtime_ns (or stream name)")
     cache = info.get("cache")
     if cache is not None and not (isinstance(cache, dict) and isinstance(cache.get("dir"), str)
                                   and isinstance(cache.get("temporary"), bool)):

@@ -106,7 +106,7 @@ def train(corpus, *, vocab: Vocabulary | str | os.PathLike | None = None,
         control.checkpoint_info.setdefault("corpus", source.fingerprint())
         run_epochs(model, encoded, control, TrainState())
         encoded.close()
-    _summary(model, entry, display)
+    _summary(model, entry, control)
     return model
 
 
@@ -129,11 +129,10 @@ def resume(checkpoint: str | os.PathLike, *, cache_dir: str | os.PathLike | None
     control.checkpoint_info = {**info, **control.checkpoint_info}
     if control.checkpoint is None:
         control.checkpoint = checkpoint
-    files = corpus if corpus is not None else [f["path"] for f in info.get("corpus", [])]
-    if not files:
+    if corpus is None and not info.get("corpus"):
         raise FastW2VError(f"{checkpoint}: the checkpoint names no corpus files; give them again")
-    try:
-        source = Corpus(files)
+    try:  # a stream in the corpus is found again in the token cache, by its recorded name
+        source = Corpus(corpus) if corpus is not None else Corpus.recorded(info["corpus"], str(checkpoint))
     except FastW2VError as exc:  # the checkpoint names files that are gone: say which checkpoint
         raise FastW2VError(f"cannot resume from {checkpoint}: {exc}") from None
     if corpus is None and source.fingerprint() != info["corpus"]:
@@ -143,6 +142,8 @@ def resume(checkpoint: str | os.PathLike, *, cache_dir: str | os.PathLike | None
     store = None
     if cache_dir is None and not in_memory and kept.get("temporary"):
         store = CacheDir.adopt(kept.get("dir", ""))
+    elif cache_dir is None and not in_memory and source.streams and kept.get("dir"):
+        cache_dir = kept["dir"]  # a stream's entry lives only where its run put it
     store = store or corpus_store(source, cache_dir, tmp_dir, in_memory)
     opts = model.options
     with _store_kept_for_checkpoints(store, control):
@@ -158,17 +159,20 @@ def resume(checkpoint: str | os.PathLike, *, cache_dir: str | os.PathLike | None
                              f"(corpus: {how}, {model.stats.prepare_seconds:.1f} s)")
         run_epochs(model, encoded, control, state)
         encoded.close()
-    _summary(model, entry, control.display)
+    _summary(model, entry, control)
     return model
 
 
-def _summary(model: Word2VecModel, entry: TokenCache | None, display: Display) -> None:
+def _summary(model: Word2VecModel, entry: TokenCache | None, control: RunControl) -> None:
     """The run's last line: words, time, speed, and the token cache entry when one is kept."""
     stats = model.stats
     kept = ""
-    if entry is not None and not entry.temporary:
+    for_checkpoint = _from_stream(control) and _checkpoint_there(control)
+    if entry is not None and (not entry.temporary or for_checkpoint):
         kept = f"; token cache kept: {entry.path('*')} ({entry.size_bytes() / 1e6:,.1f} MB)"
-    display.line(f"trained {stats.words_trained:,} words in {stats.train_seconds:.1f} s "
+        if for_checkpoint:
+            kept += f" for the checkpoint {control.checkpoint} (the corpus was read from a stream)"
+    control.display.line(f"trained {stats.words_trained:,} words in {stats.train_seconds:.1f} s "
                  f"({format_rate(stats.words_per_second)}, {model.options.threads} threads){kept}")
 
 
@@ -203,8 +207,29 @@ def _store_kept_for_checkpoints(store: CacheDir | None, control: RunControl):
         if store is not None and not (store.temporary and control.last_checkpoint is not None):
             store.remove()
         raise
+    # A finished run's checkpoint (--checkpoint-every keeps it) is of use only with the
+    # entry of a corpus read from a stream: the entry stays while the checkpoint does.
+    if store is not None and not (_from_stream(control) and _checkpoint_there(control)):
+        store.remove()
+
+
+def _checkpoint_there(control: RunControl) -> bool:
+    """Whether the run's checkpoint (written or resumed from) is on disk."""
+    return control.checkpoint is not None and os.path.isfile(control.checkpoint)
+
+
+def remove_kept_cache(info: dict) -> None:
+    """Remove the temporary cache a checkpoint's ``info`` names, once the checkpoint is
+    used up (the run directory is adopted first: only one of ours is removed)."""
+    cache = info.get("cache") or {}
+    store = CacheDir.adopt(cache["dir"]) if cache.get("temporary") else None
     if store is not None:
         store.remove()
+
+
+def _from_stream(control: RunControl) -> bool:
+    """Whether the run's corpus holds a stream, which only its token cache entry can replay."""
+    return any(f.get("stream") for f in control.checkpoint_info.get("corpus", []))
 
 
 def prepare_corpus(source: Corpus, opts: TrainOptions, vocab: Vocabulary | None,
@@ -232,11 +257,11 @@ def prepare_corpus(source: Corpus, opts: TrainOptions, vocab: Vocabulary | None,
             if found is not None and (vocab is None or (found[0].words == vocab.words and
                                                          np.array_equal(found[0].counts, vocab.counts))):
                 return vocab or found[0], found[1], f"from cache {cache.name}", cache
-        with display.phase("reading", source.total_bytes) as update:
+        with display.reading("reading", source.expected_bytes) as update:
             vocab, encoded = cache.build(progress=update)
         where = "a temporary cache" if store.temporary else f"cached as {cache.name}"
         return vocab, encoded, where, cache
-    with display.phase("reading", source.total_bytes) as update:
+    with display.reading("reading", source.expected_bytes) as update:
         vocab, encoded = vocab_and_corpus(
             source, min_count=opts.min_count, max_vocab_size=opts.max_vocab_size,
             max_sentence_length=opts.max_sentence_length, vocab=vocab, progress=update)
@@ -364,13 +389,19 @@ def _check_numerics(model: Word2VecModel, state: TrainState, control: RunControl
 def _save_checkpoint(model: Word2VecModel, state: TrainState, control: RunControl) -> None:
     if control.checkpoint is None:
         return
+    first = control.last_checkpoint is None
     save_checkpoint(control.checkpoint, model, state, control.checkpoint_info)
     control.last_checkpoint = str(control.checkpoint)
+    if first and _from_stream(control) and control.checkpoint_every is not None:
+        control.display.line(f"checkpoint: {control.checkpoint}{_kept_cache_note(control)}")
 
 
 def _stopped_message(model: Word2VecModel, state: TrainState, control: RunControl) -> str:
     at = (f"epoch {state.epoch + 1} of {model.options.epochs}, "
           f"{state.epoch_words / max(model.stats.words_per_epoch, 1):.0%} through")
+    if control.checkpoint is None and _from_stream(control) and not control.checkpoint_info.get("cache"):
+        return (f"interrupted at {at}; no checkpoint: the corpus was read from a stream and held in "
+                "memory (--no-cache), so it cannot be read again")
     if control.checkpoint is None:
         return f"interrupted at {at} (no checkpoint was asked for)"
     return (f"interrupted at {at}; checkpoint written to {control.checkpoint}"
@@ -378,8 +409,13 @@ def _stopped_message(model: Word2VecModel, state: TrainState, control: RunContro
 
 
 def _kept_cache_note(control: RunControl) -> str:
-    """Where a temporary cache kept for the checkpoint is, for the line that names it."""
+    """Where a cache kept for the checkpoint is, for the line that names it."""
     cache = control.checkpoint_info.get("cache") or {}
+    if _from_stream(control) and not cache:
+        return " (the corpus was read from a stream and held in memory: the checkpoint cannot be resumed)"
+    if _from_stream(control):
+        return (f" (the corpus was read from a stream: resuming needs its token cache in {cache['dir']}, "
+                "kept while the checkpoint is there)")
     if not cache.get("temporary"):
         return ""
     return f" (its encoded corpus is kept in {cache['dir']} until the run is resumed and ends)"

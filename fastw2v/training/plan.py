@@ -24,8 +24,9 @@ from pathlib import Path
 from ..errors import FastW2VError
 from ..files import check_distinct, check_output_path, companion_path, recorded_path
 from ..progress import Display
+from ..text.corpus import STDIN, is_stream
 from .checkpoint import read_header
-from .driver import RunControl, resume, train
+from .driver import RunControl, remove_kept_cache, resume, train
 from .export import biases_path, check_export, save_output_vectors
 from .log import TrainingLog
 from .model import Word2VecModel
@@ -110,8 +111,18 @@ def plan_run(asked: RunPlan, given: set[str]) -> RunPlan:
         raise FastW2VError("missing option '--output' / '-o'")
     check_output_path(plan.output)
     plan.auto_checkpoint = plan.checkpoint is None and (plan.resume is None or saved.get("auto_checkpoint", False))
+    streams = [c for c in plan.corpus if plan.resume is None and is_stream(c)]
+    if streams and plan.dask is not None:
+        raise FastW2VError(f"--dask needs corpus files: {_stream_name(streams[0])} can be read only once")
+    if streams and plan.no_cache:
+        # Only the token cache can replay a stream: a checkpoint without it is of no use.
+        if plan.checkpoint is not None or plan.checkpoint_every is not None:
+            raise FastW2VError(f"a checkpoint of a run from {_stream_name(streams[0])} needs the token "
+                               "cache to resume from: drop --no-cache")
+        plan.auto_checkpoint = False
     # None beside a device or pipe: nothing is created beside such an output
-    plan.checkpoint = plan.checkpoint or plan.resume or companion_path(plan.output, ".checkpoint")
+    plan.checkpoint = plan.checkpoint or plan.resume or (
+        companion_path(plan.output, ".checkpoint") if not (streams and plan.no_cache) else None)
     if plan.checkpoint is not None:
         check_output_path(plan.checkpoint)
     if plan.checkpoint_every is not None and not plan.checkpoint_every > 0:
@@ -147,6 +158,10 @@ def plan_run(asked: RunPlan, given: set[str]) -> RunPlan:
         if refused:
             raise FastW2VError(f"{{{refused[0]}}} is not available with --dask", fields=(refused[0],))
     return plan
+
+
+def _stream_name(path: Path) -> str:
+    return "standard input" if str(path) == STDIN else f"the pipe or device {path}"
 
 
 def _path(value: str | None) -> Path | None:
@@ -218,6 +233,7 @@ def execute(plan: RunPlan, display: Display) -> Word2VecModel:
     if plan.auto_checkpoint and plan.checkpoint_every is None and plan.checkpoint is not None and (
             control.last_checkpoint is not None or plan.resume is not None):
         Path(plan.checkpoint).unlink(missing_ok=True)
+        remove_kept_cache(control.checkpoint_info)  # a stream's entry, kept for the checkpoint
     return model
 
 
