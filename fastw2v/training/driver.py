@@ -32,6 +32,13 @@ from ..text.corpus import Corpus, EncodedCorpus
 from ..text.encode import vocab_and_corpus
 from ..text.vocab import Vocabulary
 from .checkpoint import load_checkpoint, save_checkpoint
+from .continuation import (
+    continued_options,
+    continued_start,
+    merged_vocabulary,
+    place_vectors,
+    reencoded,
+)
 from .log import TrainingLog
 from .model import (
     DIVERGED_LIMIT,
@@ -68,14 +75,23 @@ class RunControl:
 def train(corpus, *, vocab: Vocabulary | str | os.PathLike | None = None,
           save_vocab: str | os.PathLike | None = None, progress: bool | Display = False,
           cache_dir: str | os.PathLike | None = None, tmp_dir: str | os.PathLike | None = None,
-          in_memory: bool = False, control: RunControl | None = None, **options) -> Word2VecModel:
+          in_memory: bool = False, control: RunControl | None = None,
+          init: Word2VecModel | str | os.PathLike | None = None, vocab_update: bool = True,
+          init_vectors: str | os.PathLike | None = None, **options) -> Word2VecModel:
     """Train word vectors on ``corpus`` and return the model.
 
-    ``corpus``: a path, a list of paths (plain, .gz, .bz2 or .xz), or an iterable
-    of sentences given as lists of str tokens. ``vocab``: a :class:`Vocabulary`
-    or a word2vec.c vocabulary file to use instead of counting. ``options``: the
-    fields of :class:`TrainOptions`. ``progress``: show progress bars on stderr.
-    ``control``: checkpoints, loss, log (see :class:`RunControl`).
+    ``corpus``: a path, a list of paths (plain, .gz, .bz2, .xz or .zst; ``-`` or a
+    pipe for a stream), or an iterable of sentences given as lists of str tokens.
+    ``vocab``: a :class:`Vocabulary` or a word2vec.c vocabulary file to use
+    instead of counting. ``options``: the fields of :class:`TrainOptions`.
+    ``progress``: show progress bars on stderr. ``control``: checkpoints, loss,
+    log (see :class:`RunControl`).
+
+    ``init``: a model (or a model file, :func:`fastw2v.load_model`) to continue
+    on ``corpus`` (:mod:`fastw2v.training.continuation`): its options are the
+    defaults, new words join unless ``vocab_update`` is false. ``init_vectors``:
+    a word2vec file whose vectors start the rows of the words it shares with the
+    vocabulary.
 
     Where the encoded corpus of files lives (:mod:`fastw2v.text.cache`): by
     default in a private temporary cache under ``tmp_dir`` (or the system's
@@ -83,31 +99,65 @@ def train(corpus, *, vocab: Vocabulary | str | os.PathLike | None = None,
     unfinished run needs it; with ``cache_dir``, in a cache kept there for later
     runs on the same files; with ``in_memory``, in memory, writing nothing.
     """
-    opts = TrainOptions(**options).resolved()
+    if init is not None and (vocab is not None or init_vectors is not None):
+        raise FastW2VError("a continued model brings its vocabulary and vectors: "
+                           f"{'a vocabulary' if vocab is not None else 'init_vectors'} cannot be given too")
+    if isinstance(init, (str, os.PathLike)):
+        from .model_file import load_model
+
+        init = load_model(init)
+    opts = continued_options(init.options, options) if init is not None else TrainOptions(**options).resolved()
     control = _control(control, progress)
     display = control.display
     source = Corpus(corpus)
     if isinstance(vocab, (str, os.PathLike)):
         vocab = Vocabulary.load(vocab, opts.min_count)
+    pretrained = _pretrained(init_vectors) if init_vectors is not None else None
     if save_vocab is not None:
         check_output_path(save_vocab)
     store = corpus_store(source, cache_dir, tmp_dir, in_memory)
     with _store_kept_for_checkpoints(store, control):
         t0 = time.perf_counter()
-        vocab, encoded, how, entry = prepare_corpus(source, opts, vocab, store, display)
+        # A continued model counts every word of the new text: the model's words keep
+        # theirs whatever their count there, and min_count picks the new words.
+        counting = dataclasses.replace(opts, min_count=1, max_vocab_size=0) if init is not None else opts
+        vocab, encoded, how, entry = prepare_corpus(source, counting, vocab, store, display)
+        if init is not None:
+            counted = vocab
+            vocab = merged_vocabulary(init.vocab, counted, opts.min_count, vocab_update)
+            encoded = reencoded(encoded, counted, vocab)
         stats = TrainStats(words_per_epoch=encoded.n_words, prepare_seconds=elapsed(t0))
         display.line(f"vocabulary: {len(vocab):,} words, corpus: {encoded.n_words:,} words in "
                      f"{encoded.n_sentences:,} sentences ({how}, {stats.prepare_seconds:.1f} s)")
         if save_vocab is not None:
             vocab.save(save_vocab)
 
-        syn0, syn1 = initial_vectors(len(vocab), opts.dim, opts.seed, output_rows(opts.loss, len(vocab)))
-        model = Word2VecModel(vocab, syn0, syn1, opts, stats)
+        biases = None
+        if init is not None:
+            start = continued_start(init, vocab, opts)
+            syn0, syn1, biases = start.syn0, start.syn1, start.biases
+            display.line(f"continuing a model of {len(init.vocab):,} words: {start.kept_words:,} kept, "
+                         f"{start.new_words:,} new" + ("" if start.output_kept else
+                                                      "; the Huffman tree changed, so its inner nodes "
+                                                      "restart from zero"))
+        else:
+            syn0, syn1 = initial_vectors(len(vocab), opts.dim, opts.seed, output_rows(opts.loss, len(vocab)))
+        if pretrained is not None:
+            matched = place_vectors(syn0, opts.dim, vocab, *pretrained, source=str(init_vectors))
+            display.line(f"init vectors: {matched:,} of {len(vocab):,} words start from {init_vectors}")
+        model = Word2VecModel(vocab, syn0, syn1, opts, stats, biases=biases)
         control.checkpoint_info.setdefault("corpus", source.fingerprint())
         run_epochs(model, encoded, control, TrainState())
         encoded.close()
     _summary(model, entry, control)
     return model
+
+
+def _pretrained(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
+    """The words and vectors of a word2vec file (text or binary, any tool's)."""
+    from ..vectors.word2vec_format import load_word2vec
+
+    return load_word2vec(path)
 
 
 def resume(checkpoint: str | os.PathLike, *, cache_dir: str | os.PathLike | None = None,

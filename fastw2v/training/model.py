@@ -98,6 +98,15 @@ class Word2VecModel:
         """
         save_word2vec(path, self.vocab.words, exported_vectors(self, export), binary=binary)
 
+    def save_model(self, path: str | os.PathLike) -> None:
+        """Write the whole model (vocabulary and counts, both layers, options) to ``path`` in
+        fastText's ``.bin`` format, plus ``path.fastw2v.json`` for what that format cannot
+        hold: :func:`fastw2v.load_model` reads it back to query or train further, and the
+        ``fasttext`` package and gensim load it too (:mod:`fastw2v.training.model_file`)."""
+        from .model_file import save_model
+
+        save_model(self, path)
+
 
 def aligned_zeros(rows: int, dim: int) -> np.ndarray:
     """A zero float32 matrix whose rows are whole, 64-byte aligned cache lines.
