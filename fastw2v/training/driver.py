@@ -82,6 +82,12 @@ def train(corpus, *, vocab: Vocabulary | str | os.PathLike | None = None,
     temporary directory), removed when the run ends unless a checkpoint of the
     unfinished run needs it; with ``cache_dir``, in a cache kept there for later
     runs on the same files; with ``in_memory``, in memory, writing nothing.
+
+    Sentences (a list, gensim's ``LineSentence`` or ``PathLineSentences``, a
+    generator) are streamed, not copied, and read once, encoded in memory; only
+    with ``max_vocab_size`` pruning are they read twice, which a one-shot iterator
+    refuses. Tokens must be str (decode bytes first); a sentence is read like a
+    line of a file, so a token holding whitespace becomes several words.
     """
     opts = TrainOptions(**options).resolved()
     control = _control(control, progress)
