@@ -162,19 +162,41 @@ def _name(path: Path) -> str:
 
 
 def _sentence_blocks(sentences: Iterable[Iterable[str]], block_bytes: int) -> Iterator[Block]:
-    """Serialise in-memory sentences (lists of str tokens) to byte blocks, one line each."""
+    """Serialise in-memory sentences (lists of str tokens) to byte blocks, one line each.
+
+    ``sentences`` is iterated once, as it is read (it may be a generator). Tokens are
+    joined by spaces and read like a line of a file: a token holding whitespace
+    becomes several words. Returns (the generator's value) the number of sentences.
+    """
     out = io.BytesIO()
     done = 0
-    for sentence in sentences:
+    n = 0
+    for n, sentence in enumerate(sentences, 1):
         if isinstance(sentence, (str, bytes)):
-            raise FastW2VError("in-memory corpus must be an iterable of token lists, not of strings")
-        line = " ".join(sentence).encode("utf-8", "surrogatepass") + b"\n"
+            raise FastW2VError("in-memory corpus must be an iterable of token lists, not of strings "
+                               f"(sentence {n} is {type(sentence).__name__}); give file paths as a list")
+        try:
+            line = " ".join(sentence).encode("utf-8", "surrogatepass") + b"\n"
+        except TypeError:
+            raise FastW2VError(f"in-memory corpus: sentence {n}: {_not_tokens(sentence)}") from None
         out.write(line)
         done += len(line)
         if out.tell() >= block_bytes:
             yield Block(out.getvalue(), False, done)
             out = io.BytesIO()
     yield Block(out.getvalue(), True, done)
+    return n
+
+
+def _not_tokens(sentence) -> str:
+    """Why ``sentence`` is not a list of str tokens (after ``" ".join`` refused it)."""
+    if not isinstance(sentence, Iterable):
+        return f"it is of type {type(sentence).__name__}, not a list of str tokens"
+    for k, token in enumerate(sentence, 1):
+        if not isinstance(token, str):
+            hint = " (decode bytes tokens to str first)" if isinstance(token, (bytes, bytearray)) else ""
+            return f"token {k} is of type {type(token).__name__}, not str{hint}"
+    return "it is not a list of str tokens"
 
 
 def _in_background(blocks: Iterator[Block], depth: int = 4) -> Iterator[Block]:
@@ -218,20 +240,24 @@ class Corpus:
         self.block_bytes = block_bytes
         if isinstance(source, (str, os.PathLike)):
             source = [source]
-        source = list(source) if not isinstance(source, list) else source
-        if source and all(isinstance(s, (str, os.PathLike)) for s in source):
+        if isinstance(source, (list, tuple)) and source and \
+                all(isinstance(s, (str, os.PathLike)) for s in source):
             self.files = check_corpus_files(source, streams=True)
             self.sentences = None
             # Each stream gets a name of its own for the token cache and the checkpoint.
             self.streams = {f: uuid.uuid4().hex for f in self.files if is_stream(f)}
             self.total_bytes = sum(f.stat().st_size for f in self.files if f not in self.streams)
             self.compressed = bool(self.streams) or any(compression.suffix_of(f) for f in self.files)
-        elif not source:
+        elif isinstance(source, (list, tuple)) and not source:
             raise FastW2VError("no corpus given")
-        else:
+        elif not isinstance(source, Iterable):
+            raise FastW2VError(f"corpus must be a path, a list of paths or an iterable of token lists, "
+                               f"not {type(source).__name__}")
+        else:  # sentences: streamed when read, never held (a generator is read once)
             self.files = None
             self.streams = {}
             self.sentences = source
+            self.sentences_read = None  # how many, once read
             self.total_bytes = 0
             self.compressed = True  # size unknown in advance
 
@@ -280,7 +306,9 @@ class Corpus:
     def describe(self) -> str:
         if self.files:
             return ", ".join(_name(f) for f in self.files)
-        return f"{len(self.sentences)} in-memory sentences"
+        if self.sentences_read is None:
+            return "in-memory sentences"
+        return f"{self.sentences_read} in-memory sentences"
 
     def blocks(self) -> Iterator[Block]:
         if self.files is not None:
@@ -289,7 +317,14 @@ class Corpus:
                 raise FastW2VError(f"cannot resume from {self.replayed}: its corpus was read from "
                                    f"{_name(gone)} and the token cache that kept it is gone")
             return _in_background(_file_blocks(self.files, set(self.streams), self.block_bytes))
-        return _sentence_blocks(self.sentences, self.block_bytes)
+        return self._sentence_blocks()
+
+    def _sentence_blocks(self) -> Iterator[Block]:
+        if self.sentences_read is not None and iter(self.sentences) is self.sentences:
+            raise FastW2VError("the in-memory corpus is a one-shot iterator (e.g. a generator), read "
+                               "already, and a second pass is needed (as when max_vocab_size prunes "
+                               "words while counting); give a list or a restartable iterable")
+        self.sentences_read = yield from _sentence_blocks(self.sentences, self.block_bytes)
 
 
 @dataclass

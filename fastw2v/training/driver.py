@@ -98,6 +98,12 @@ def train(corpus, *, vocab: Vocabulary | str | os.PathLike | None = None,
     temporary directory), removed when the run ends unless a checkpoint of the
     unfinished run needs it; with ``cache_dir``, in a cache kept there for later
     runs on the same files; with ``in_memory``, in memory, writing nothing.
+
+    Sentences (a list, gensim's ``LineSentence`` or ``PathLineSentences``, a
+    generator) are streamed, not copied, and read once, encoded in memory; only
+    with ``max_vocab_size`` pruning are they read twice, which a one-shot iterator
+    refuses. Tokens must be str (decode bytes first); a sentence is read like a
+    line of a file, so a token holding whitespace becomes several words.
     """
     if init is not None and (vocab is not None or init_vectors is not None):
         raise FastW2VError("a continued model brings its vocabulary and vectors: "

@@ -107,6 +107,18 @@ class Word2VecModel:
 
         save_model(self, path)
 
+    def to_keyedvectors(self, export: str = "in"):
+        """The word vectors as a gensim ``KeyedVectors`` (gensim must be installed).
+
+        The vocabulary's words in order, a float32 copy of the vectors ``export``
+        names (as for :meth:`save`) and each word's corpus count as its ``count``
+        attribute: what gensim's ``KeyedVectors.load_word2vec_format`` reads from the
+        files :meth:`save` and ``vocab.save`` write (the latter as ``fvocab``).
+        """
+        from ..vectors.gensim_bridge import to_keyedvectors
+
+        return to_keyedvectors(self.vocab.words, exported_vectors(self, export), self.vocab.counts)
+
 
 def aligned_zeros(rows: int, dim: int) -> np.ndarray:
     """A zero float32 matrix whose rows are whole, 64-byte aligned cache lines.

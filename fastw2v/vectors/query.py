@@ -78,6 +78,17 @@ class WordVectors:
     def __repr__(self) -> str:
         return f"WordVectors({len(self):,} words, {self.dim} dimensions)"
 
+    def to_keyedvectors(self, counts=None):
+        """These words and vectors as a gensim ``KeyedVectors`` (gensim must be installed).
+
+        ``counts``: each word's corpus count, its ``count`` attribute; by default
+        gensim's made-up descending counts, as its ``load_word2vec_format`` sets
+        without a vocabulary file (see :mod:`fastw2v.vectors.gensim_bridge`).
+        """
+        from .gensim_bridge import to_keyedvectors
+
+        return to_keyedvectors(self.words, self.vectors, counts)
+
     @property
     def dim(self) -> int:
         return self.vectors.shape[1]
