@@ -41,9 +41,12 @@ def _root() -> None:
     """Train word2vec embeddings (skip-gram and CBOW) fast on multicore CPUs."""
 
 
+_FLAGS = {"continue_from": "--continue"}  # parameters whose flag is not their name
+
+
 def flag_of(field: str) -> str:
-    """The command line's flag for a field of :class:`fastw2v.TrainOptions`."""
-    return "--" + field.replace("_", "-")
+    """The command line's flag for a field of :class:`fastw2v.TrainOptions` (or of ``train``)."""
+    return _FLAGS.get(field) or "--" + field.replace("_", "-")
 
 
 def train(
@@ -66,6 +69,20 @@ def train(
     binary: bool = typer.Option(False, "--binary", help="Write word2vec.c's binary format instead of text."),
     save_vocab: Optional[Path] = typer.Option(None, "--save-vocab", help="Also write the vocabulary "
                                               "('word count' per line)."),
+    save_model: Optional[Path] = typer.Option(None, "--save-model", help="Also write the whole model "
+                                              "(vocabulary and counts, both layers, options) in "
+                                              "fastText's .bin format, plus FILE.fastw2v.json: "
+                                              "--continue trains it further; fastText and gensim "
+                                              "load it."),
+    continue_from: Optional[Path] = typer.Option(None, "--continue", help="Train this saved model "
+                                                 "(--save-model) further on CORPUS: its words keep "
+                                                 "their vectors, counts are added, its options are "
+                                                 "the defaults; --dim and --loss cannot change."),
+    no_vocab_update: bool = typer.Option(False, "--no-vocab-update", help="With --continue: keep "
+                                         "the model's vocabulary (no new words join)."),
+    init_vectors: Optional[Path] = typer.Option(None, "--init-vectors", help="Start the words found "
+                                                "in this word2vec file (text or binary, any tool's) "
+                                                "from its vectors; dimensions must match --dim."),
     read_vocab: Optional[Path] = typer.Option(None, "--read-vocab", help="Use this vocabulary file "
                                               "instead of counting the corpus."),
     classes: int = typer.Option(0, "--classes", help="Also cluster the vectors into this many word "
@@ -132,7 +149,9 @@ def train(
         options["loss"] = "hs" if hs == 1 else options["loss"]
         given.add("loss")
     asked = RunPlan(corpus=list(corpus or []), options=options, output=output, binary=binary, export=export,
-                    save_output=save_output, save_vocab=save_vocab, read_vocab=read_vocab, classes=classes,
+                    save_output=save_output, save_vocab=save_vocab, save_model=save_model,
+                    continue_from=continue_from, vocab_update=not no_vocab_update,
+                    init_vectors=init_vectors, read_vocab=read_vocab, classes=classes,
                     classes_output=classes_output, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
                     resume=resume, report_loss=report_loss, log=log, eval_every_epoch=eval_every_epoch,
                     analogies=analogies, similarity=list(similarity or []), cache_dir=cache_dir,

@@ -33,13 +33,14 @@ from .model import Word2VecModel
 from .options import TrainOptions
 
 # Flags (beside the training options) that a resumed run takes from its checkpoint.
-RUN_INPUTS = ("corpus", "read_vocab", "save_vocab")
+RUN_INPUTS = ("corpus", "read_vocab", "save_vocab", "continue_from", "no_vocab_update", "init_vectors")
 # Flags that --dask does not offer.
 NOT_WITH_DASK = ("resume", "checkpoint", "checkpoint_every", "cache_dir", "tmp_dir", "report_loss",
-                 "log", "eval_every_epoch")
+                 "log", "eval_every_epoch", "continue_from", "init_vectors")
 # What a checkpoint keeps of its run (``info["cli"]``), and the types each must have.
 SAVED_RUN = {"output": (str,), "binary": (bool,), "classes": (int,), "classes_output": (str, type(None)),
-             "auto_checkpoint": (bool,), "loss": (str,), "export": (str,), "save_output": (str, type(None))}
+             "auto_checkpoint": (bool,), "loss": (str,), "export": (str,), "save_output": (str, type(None)),
+             "save_model": (str, type(None))}
 
 
 @dataclass
@@ -53,6 +54,10 @@ class RunPlan:
     export: str = "in"
     save_output: Path | None = None
     save_vocab: Path | None = None
+    save_model: Path | None = None
+    continue_from: Path | None = None
+    vocab_update: bool = True
+    init_vectors: Path | None = None
     read_vocab: Path | None = None
     classes: int = 0
     classes_output: Path | None = None
@@ -75,6 +80,11 @@ class RunPlan:
     @property
     def loss(self) -> str:
         return self.options.get("loss", TrainOptions.loss)
+
+    @property
+    def model_side(self) -> Path | None:
+        """Where the side file of --save-model goes."""
+        return _side(self.save_model)
 
     @property
     def biases(self) -> Path | None:
@@ -103,6 +113,7 @@ def plan_run(asked: RunPlan, given: set[str]) -> RunPlan:
         plan.classes_output = plan.classes_output or _path(saved.get("classes_output"))
         plan.options["loss"] = saved.get("loss", "ns")
         plan.save_output = plan.save_output or _path(saved.get("save_output"))
+        plan.save_model = plan.save_model or _path(saved.get("save_model"))
         if "export" not in given:
             plan.export = saved.get("export", "in")
     elif not plan.corpus:
@@ -140,18 +151,33 @@ def plan_run(asked: RunPlan, given: set[str]) -> RunPlan:
             raise FastW2VError(f"--classes needs --classes-output FILE: --output {plan.output} is not a "
                                "regular file")
         check_output_path(plan.classes_output)
+    if plan.continue_from is not None:
+        if plan.read_vocab is not None or plan.init_vectors is not None:
+            raise FastW2VError(f"--continue brings the model's vocabulary and vectors: "
+                               f"{'--read-vocab' if plan.read_vocab is not None else '--init-vectors'} "
+                               "cannot be given with it")
+        # The model's options are the defaults: only those given on the command line override them.
+        plan.options = {k: v for k, v in plan.options.items() if k in given}
+    elif not plan.vocab_update:
+        raise FastW2VError("--no-vocab-update goes with --continue MODEL")
+    for flag, path in (("--continue", plan.continue_from), ("--init-vectors", plan.init_vectors)):
+        if path is not None and not Path(path).is_file():  # before the corpus is read
+            raise FastW2VError(f"{flag} {path}: " + ("not a file" if Path(path).exists() else "no such file"))
     check_export(plan.loss, plan.export, plan.save_output)
-    for path in (plan.save_output, plan.biases):
+    for path in (plan.save_output, plan.biases, plan.save_model, plan.model_side):
         if path is not None:
             check_output_path(path)
     check_distinct(
         outputs={"--output": plan.output, "--save-output": plan.save_output,
                  "--save-output's biases file": plan.biases, "--checkpoint": plan.checkpoint,
-                 "--save-vocab": plan.save_vocab,
+                 "--save-vocab": plan.save_vocab, "--save-model": plan.save_model,
+                 "--save-model's side file": plan.model_side,
                  "--classes-output": plan.classes_output if plan.classes else None, "--log": plan.log},
         inputs={"the corpus file": plan.corpus, "the --read-vocab file": plan.read_vocab,
                 "the --analogies file": plan.analogies, "the --similarity file": plan.similarity,
-                "the checkpoint being resumed": plan.resume},
+                "the checkpoint being resumed": plan.resume, "the --continue model": plan.continue_from,
+                "the --continue model's side file": _side(plan.continue_from),
+                "the --init-vectors file": plan.init_vectors},
         updates={"--checkpoint": "the checkpoint being resumed"})
     if plan.dask is not None:
         refused = [n for n in NOT_WITH_DASK if n in given]
@@ -162,6 +188,10 @@ def plan_run(asked: RunPlan, given: set[str]) -> RunPlan:
 
 def _stream_name(path: Path) -> str:
     return "standard input" if str(path) == STDIN else f"the pipe or device {path}"
+
+
+def _side(model_file: Path | None) -> Path | None:
+    return companion_path(model_file, ".fastw2v.json") if model_file is not None else None
 
 
 def _path(value: str | None) -> Path | None:
@@ -204,7 +234,8 @@ def execute(plan: RunPlan, display: Display) -> Word2VecModel:
         # Only the checkpoint of a run that asked for none is an interrupt's, deleted once used.
         "auto_checkpoint": plan.auto_checkpoint and plan.checkpoint_every is None,
         "loss": plan.loss, "export": plan.export,
-        "save_output": recorded_path(plan.save_output) if plan.save_output else None}
+        "save_output": recorded_path(plan.save_output) if plan.save_output else None,
+        "save_model": recorded_path(plan.save_model) if plan.save_model else None}
     if plan.eval_every_epoch:
         control.on_epoch = epoch_scorer(plan.analogies, plan.similarity, display)
     store = dict(cache_dir=plan.cache_dir, tmp_dir=plan.tmp_dir, in_memory=plan.no_cache)
@@ -222,7 +253,8 @@ def execute(plan: RunPlan, display: Display) -> Word2VecModel:
                                       **plan.options)
         else:
             model = train(plan.corpus, vocab=plan.read_vocab, save_vocab=plan.save_vocab,
-                          control=control, **store, **plan.options)
+                          control=control, init=plan.continue_from, vocab_update=plan.vocab_update,
+                          init_vectors=plan.init_vectors, **store, **plan.options)
     finally:
         if control.log is not None:
             control.log.close()
@@ -249,6 +281,8 @@ def write_outputs(model: Word2VecModel, plan: RunPlan) -> None:
     model.save(plan.output, binary=plan.binary, export=plan.export)
     if plan.save_output is not None:
         save_output_vectors(model, plan.save_output, binary=plan.binary)
+    if plan.save_model is not None:
+        model.save_model(plan.save_model)
 
 
 def epoch_scorer(analogies: Path | None, similarity: list[Path], display: Display):
