@@ -350,3 +350,9 @@ def test_fuzz(tmp_path_factory, good, cut, flips):
     else:
         assert isinstance(m, FastTextModel) and m.input.shape == (len(m.words) + m.bucket, m.dim)
         assert len(set(m.words)) == len(m.words) and np.isfinite(m.input).all()
+
+
+def test_words_longer_than_a_read_block(tmp_path):
+    m = make_model(words=["a", "é" * 70_000, "b" * 200_000, "c"])
+    save_fasttext_bin(tmp_path / "m.bin", m)
+    assert_same(load_fasttext_bin(tmp_path / "m.bin"), m)

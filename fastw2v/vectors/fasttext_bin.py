@@ -197,7 +197,8 @@ class _Reader:
 
     def __init__(self, f, name: str, size: int | None):
         self.f, self.name, self.size = f, name, size
-        self.buf = b""  # read ahead, not yet consumed (the dictionary is read in blocks)
+        self.buf = b""  # read ahead (the dictionary is read in blocks); buf[off:] is not yet consumed
+        self.off = 0
         self.pos = 0  # file offset of buf[0]
 
     # -- low level
@@ -208,18 +209,25 @@ class _Reader:
         return None if self.size is None else self.size - self.pos
 
     def _fill(self, n: int) -> bool:
-        """Make buf hold at least n bytes if the file has them; whether it does."""
-        while len(self.buf) < n:
-            more = self.f.read(max(n - len(self.buf), 1 << 16))
+        """Make the buffer hold at least n unread bytes if the file has them; whether it does."""
+        if len(self.buf) - self.off >= n:
+            return True
+        parts = [self.buf[self.off:]]
+        have = len(parts[0])
+        while have < n:
+            more = self.f.read(max(n - have, 1 << 16))
             if not more:
-                return False
-            self.buf += more
-        return True
+                break
+            parts.append(more)
+            have += len(more)
+        self.buf, self.off = b"".join(parts), 0
+        return have >= n
 
     def take(self, n: int, what: str) -> bytes:
         if not self._fill(n):
-            raise self.fail(f"truncated: {what} needs {n} bytes, {len(self.buf)} remain")
-        out, self.buf = self.buf[:n], self.buf[n:]
+            raise self.fail(f"truncated: {what} needs {n} bytes, {len(self.buf) - self.off} remain")
+        out = self.buf[self.off:self.off + n]
+        self.off += n
         self.pos += n
         return out
 
@@ -231,7 +239,7 @@ class _Reader:
         if not self._fill(8):
             if not self.buf:
                 raise self.fail("not a fastText model (empty file)")
-            raise self.fail(f"not a fastText model ({len(self.buf)} bytes)")
+            raise self.fail(f"not a fastText model (only {len(self.buf)} bytes)")
         magic, version = struct.unpack("<ii", self.take(8, "the header"))
         if magic != MAGIC:
             raise self.fail("not a fastText model (bad magic number)")
@@ -315,17 +323,14 @@ class _Reader:
         return words, counts, int(ntokens)
 
     def _word(self, i: int) -> str:
-        start = 0
-        while True:
-            end = self.buf.find(b"\0", start)
-            if end >= 0:
-                break
-            start = len(self.buf)
-            if start > (1 << 20):
+        scanned = 0  # bytes after off known to hold no NUL (_fill may move the buffer; off stays valid)
+        while (end := self.buf.find(b"\0", self.off + scanned)) < 0:
+            scanned = len(self.buf) - self.off
+            if scanned > (1 << 20):
                 raise self.fail(f"dictionary entry {i + 1} is not a word (no end within 1 MiB)")
-            if not self._fill(start + 1):
-                raise self.fail(f"truncated: dictionary entry {i + 1} of the dictionary has no end")
-        raw = self.take(end + 1, "a word")[:-1]
+            if not self._fill(scanned + 1):
+                raise self.fail(f"truncated: dictionary entry {i + 1} has no end")
+        raw = self.take(end - self.off + 1, "a word")[:-1]
         if not raw:
             raise self.fail(f"dictionary entry {i + 1} is an empty word")
         return raw.decode("utf-8", "replace")
@@ -354,16 +359,16 @@ class _Reader:
             while got < nbytes:
                 if not self._fill(1):
                     raise self.fail(f"truncated: {what} needs {nbytes} bytes, {got} remain")
-                part = self.take(min(len(self.buf), nbytes - got), what)
+                part = self.take(min(len(self.buf) - self.off, nbytes - got), what)
                 parts.append(part)
                 got += len(part)
             raw = np.frombuffer(b"".join(parts), dtype="<f4")
             return raw.astype(np.float32).reshape(m, n)
         a = np.empty((m, n), dtype="<f4")
         view = memoryview(a).cast("B")
-        done = min(len(self.buf), nbytes)
-        view[:done] = self.buf[:done]
-        self.buf = self.buf[done:]
+        done = min(len(self.buf) - self.off, nbytes)
+        view[:done] = self.buf[self.off:self.off + done]
+        self.buf, self.off = self.buf[self.off + done:], 0
         while done < nbytes:
             got = self.f.readinto(view[done:done + (1 << 30)])
             if not got:
