@@ -182,3 +182,94 @@ def test_cli_refuses_bad_combinations_with_one_line(halves, tmp_path):
         done = cli("train", second, "-o", tmp_path / "v.txt", *extra)
         assert done.returncode == 2 and done.stderr.count("\n") == 1 and message in done.stderr, done.stderr
         assert not (tmp_path / "v.txt").exists()
+
+
+# ---------------------------------------------------------------- the model file
+@pytest.mark.parametrize("loss", ["ns", "nce", "hs"])
+def test_saved_model_loads_back_whole(halves, tmp_path, loss):
+    model = fastw2v.train(halves[0], loss=loss, **SETTINGS)
+    model.save_model(tmp_path / "m.bin")
+    back = fastw2v.load_model(tmp_path / "m.bin")
+    assert back.words == model.words and np.array_equal(back.vocab.counts, model.vocab.counts)
+    assert np.array_equal(back.syn0, model.syn0) and np.array_equal(back.syn1, model.syn1)
+    assert back.options == model.options
+    if loss == "nce":
+        assert np.array_equal(back.biases, model.biases)
+    side = json.loads((tmp_path / "m.bin.fastw2v.json").read_text())
+    assert side["options"]["loss"] == loss and side["words"] == len(model.words)
+
+
+def test_saved_model_loads_in_fasttext_and_gensim(first_model, tmp_path):
+    fasttext = pytest.importorskip("fasttext")
+    from gensim.models.fasttext import load_facebook_model
+
+    first_model.save_model(tmp_path / "m.bin")
+    ft = fasttext.load_model(str(tmp_path / "m.bin"))
+    assert ft.get_words() == first_model.words and ft.get_dimension() == 8
+    for w in first_model.words[:20]:
+        assert np.array_equal(ft.get_word_vector(w), first_model[w])
+    gm = load_facebook_model(tmp_path / "m.bin")
+    assert list(gm.wv.index_to_key) == first_model.words
+    assert np.array_equal(gm.wv[first_model.words[3]], first_model[first_model.words[3]])
+    assert np.array_equal(gm.wv.vectors, first_model.input_vectors)
+
+
+def test_a_model_saved_by_gensim_continues(halves, tmp_path):
+    """A word model another tool saved in fastText's format (gensim's FastText without
+    n-grams, save_facebook_model) is a model fastw2v loads and trains further. (fastText
+    0.9.3's own trainer hits NaN on corpora this small, so gensim makes the file.)"""
+    from gensim.models import FastText
+    from gensim.models.fasttext import save_facebook_model
+    from gensim.models.word2vec import LineSentence
+
+    made = FastText(LineSentence(str(halves[0])), vector_size=8, min_count=2, min_n=0, max_n=0, bucket=0,
+                    epochs=1, workers=1, sg=1, window=4, seed=1)
+    save_facebook_model(made, str(tmp_path / "g.bin"))
+    loaded = fastw2v.load_model(tmp_path / "g.bin")
+    assert sorted(loaded.words) == sorted(made.wv.index_to_key)
+    for w in loaded.words[:10]:
+        assert np.array_equal(loaded[w], made.wv.vectors_vocab[made.wv.key_to_index[w]])
+    assert loaded.options.window == 4 and loaded.options.epochs == 1
+    model = fastw2v.train(halves[1], init=tmp_path / "g.bin", in_memory=True, epochs=1, threads=1)
+    assert "novelword" in model and model.options.dim == 8 and model.options.window == 4
+
+
+def test_cli_saves_and_continues(halves, tmp_path):
+    first, second = halves
+    fast = ["--dim", "8", "--epochs", "1", "--threads", "1", "--min-count", "2", "--window", "3"]
+    done = cli("train", first, "-o", tmp_path / "v1.txt", "--save-model", tmp_path / "m1.bin", *fast)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "m1.bin").exists() and (tmp_path / "m1.bin.fastw2v.json").exists()
+    done = cli("train", second, "-o", tmp_path / "v2.txt", "--continue", tmp_path / "m1.bin",
+               "--save-model", tmp_path / "m2.bin", "--threads", "1")
+    assert done.returncode == 0, done.stderr
+    assert "continuing a model of " in done.stderr and ", 4 new" in done.stderr
+    m2 = fastw2v.load_model(tmp_path / "m2.bin")
+    assert m2.options.window == 3 and m2.options.epochs == 1  # the model's options were the defaults
+    assert "novelword" in m2.words
+    done = cli("train", second, "-o", tmp_path / "v3.txt", "--continue", tmp_path / "m1.bin", "--dim", "16")
+    assert done.returncode == 2 and done.stderr == ("fastw2v: error: --dim cannot change when continuing a "
+                                                    "model: it has 8, 16 was given\n"), done.stderr
+    assert not (tmp_path / "v3.txt").exists()
+
+
+@pytest.mark.parametrize("damage", ["truncate", "magic", "side-words", "side-json", "side-option"])
+def test_damaged_model_files_give_one_line(first_model, halves, tmp_path, damage):
+    first_model.save_model(tmp_path / "m.bin")
+    model, side = tmp_path / "m.bin", tmp_path / "m.bin.fastw2v.json"
+    if damage == "truncate":
+        model.write_bytes(model.read_bytes()[:-100])
+    elif damage == "magic":
+        model.write_bytes(b"\0\0\0\0" + model.read_bytes()[4:])
+    elif damage == "side-words":
+        side.write_text(side.read_text().replace('"words": ', '"words": 1'))
+    elif damage == "side-json":
+        side.write_text(side.read_text()[:50])
+    else:
+        facts = json.loads(side.read_text())
+        facts["options"]["window"] = "wide"
+        side.write_text(json.dumps(facts))
+    done = cli("train", halves[1], "-o", tmp_path / "v.txt", "--continue", model)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith("fastw2v: error: ") and str(tmp_path) in done.stderr, done.stderr
+    assert not (tmp_path / "v.txt").exists()

@@ -76,9 +76,9 @@ def load_model(path: str | os.PathLike) -> Word2VecModel:
     """
     path = Path(path)
     ft = load_fasttext_bin(path)
-    if ft.maxn > 0 or ft.bucket > 0:
-        raise FastW2VError(f"{path}: a subword model (minn {ft.minn}, maxn {ft.maxn}, bucket {ft.bucket}); "
-                           "fastw2v trains and continues word models only (maxn 0)")
+    if ft.maxn > 0 or ft.word_ngrams > 1:
+        raise FastW2VError(f"{path}: a subword model (minn {ft.minn}, maxn {ft.maxn}, wordNgrams "
+                           f"{ft.word_ngrams}); fastw2v trains and continues word models only (maxn 0)")
     if ft.model not in ("sg", "cbow") or ft.loss not in ("ns", "hs"):
         raise FastW2VError(f"{path}: a {ft.model} model with loss {ft.loss}; fastw2v continues "
                            "sg or cbow models with loss ns or hs")
@@ -103,7 +103,7 @@ def load_model(path: str | os.PathLike) -> Word2VecModel:
         raise FastW2VError(f"{path}: a word has count {int(ft.counts.min())}; every word needs a positive count")
     vocab = Vocabulary([ft.words[i] for i in order.tolist()], ft.counts[order].astype(np.int64))
     syn0 = aligned_zeros(V, ft.dim)
-    syn0[:, :ft.dim] = ft.input[order]
+    syn0[:, :ft.dim] = ft.input[order]  # (bucket rows, unused without subwords, are left out)
     rows = V - 1 if opts.loss == "hs" else V
     if ft.output.shape[0] < rows:
         raise FastW2VError(f"{path}: the output layer has {ft.output.shape[0]} rows for {V} words")
