@@ -178,12 +178,13 @@ _LIMIT_HELP = "Read only the first N vectors of the file."
 def eval_command(
     vectors: Path = typer.Argument(..., help="Vectors file (word2vec text or binary; .gz/.bz2/.xz too)."),
     analogies: Optional[Path] = typer.Option(None, "--analogies", help="Analogy questions "
-                                             "(questions-words.txt format); by default data/questions-words.txt "
-                                             "when neither --analogies nor --similarity is given."),
+                                             "(questions-words.txt format); by default the shipped "
+                                             "questions-words.txt when neither --analogies nor "
+                                             "--similarity is given."),
     similarity: Optional[List[Path]] = typer.Option(None, "--similarity", help="Word-pair file "
-                                                    "('word1 word2 score'), repeatable; by default "
-                                                    "data/wordsim353.tsv and data/simlex999.txt when neither "
-                                                    "--analogies nor --similarity is given."),
+                                                    "('word1 word2 score'), repeatable; by default the "
+                                                    "shipped wordsim353.tsv and simlex999.txt when "
+                                                    "neither --analogies nor --similarity is given."),
     restrict_vocab: int = typer.Option(30000, "--restrict-vocab", help="Analogies: only the first N "
                                        "words are candidates; questions with other words are skipped "
                                        "(0: all words)."),
