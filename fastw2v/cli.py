@@ -56,11 +56,12 @@ def _name_values(params: list) -> None:
         if getattr(param, "is_flag", False):
             param.metavar = ""
         elif isinstance(param, typer.core.TyperArgument):
-            if param.metavar is None:
+            # Recent typer only (older typer already shows CORPUS... and PATH): the name,
+            # and the kind of value in the column where typer puts its type.
+            if param.metavar is None and hasattr(param, "display_type_rich"):
                 kind = _value_name(param) + ("..." if param.nargs != 1 else "")
                 param.metavar = param.name.upper()
-                if hasattr(param, "display_type_rich"):  # recent typer: the column of the kind
-                    param.display_type_rich = lambda ctx, kind=kind: kind
+                param.display_type_rich = lambda ctx, kind=kind: kind
         elif param.metavar is None:
             param.metavar = _value_name(param)
 
