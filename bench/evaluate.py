@@ -1,13 +1,13 @@
 """One scorer for every tool's vectors: gensim's ``KeyedVectors`` evaluation functions.
 
-* Google analogies (``data/questions-words.txt``):
+* Google analogies (``fastw2v/data/questions-words.txt``, shipped in the package):
   ``evaluate_word_analogies(restrict_vocab=30000)``, i.e. 3CosAdd over the 30,000
   most frequent words of each file (files list words most frequent first), case
   insensitive. Accuracy is over the questions whose four words are all among
   those 30,000 ("answered"); the number answered is reported beside it, and so is
   the accuracy over all 19,544 questions (unanswered counted as wrong).
   Semantic = the five non-``gram`` sections, syntactic = the nine ``gram*`` ones.
-* WordSim-353 (``data/wordsim353.tsv``) and SimLex-999 (``data/simlex999.txt``):
+* WordSim-353 (``fastw2v/data/wordsim353.tsv``) and SimLex-999 (``fastw2v/data/simlex999.txt``):
   ``evaluate_word_pairs`` (Spearman's rho over the pairs whose words are both in
   the vocabulary; Pearson and the out-of-vocabulary percentage are kept too).
 
@@ -25,7 +25,7 @@ from pathlib import Path
 
 from . import REPO_DIR
 
-DATA_DIR = REPO_DIR / "data"
+DATA_DIR = REPO_DIR / "fastw2v" / "data"  # the evaluation sets fastw2v ships
 ANALOGIES = DATA_DIR / "questions-words.txt"
 WORDSIM353 = DATA_DIR / "wordsim353.tsv"
 SIMLEX999 = DATA_DIR / "simlex999.txt"

@@ -21,14 +21,70 @@ from typing import List, Optional
 import typer
 
 from .errors import FastW2VError, Interrupted
-from .training.options import TrainOptions
+from .training.options import CHOICES, TrainOptions
 
 try:  # typer >= 0.2x carries its own copy of click
     from typer import TyperException as _UsageProblem
 except ImportError:  # older typer: click's exceptions
     from click import ClickException as _UsageProblem
 
+
+# ---------------------------------------------------------------- help
+# How --help names the value an option takes. Recent typer names it by its Python
+# type (<int>, <list[Path]>, and <bool> even for a flag, which takes none); this
+# command line names it as common ones do: INTEGER, FLOAT, TEXT, FILE, DIR, or the
+# word or choices its declaration gives (metavar="N", "sg|cbow"), nothing for a flag.
+_VALUE_NAMES = {int: "INTEGER", float: "FLOAT", str: "TEXT", Path: "FILE"}
+_DIRECTORIES = {"cache_dir", "tmp_dir", "directory", "directories"}  # the parameters naming directories
+
+
+def _value_name(param) -> str:
+    if param.name in _DIRECTORIES:
+        return "DIR"
+    described = getattr(param, "type_descriptor", None)  # recent typer: the annotation
+    if described is not None:
+        kind = typing.get_args(described.annotation)[0] if described.is_list else described.annotation
+    else:  # older typer: a click type
+        kind = {"integer": int, "float": float, "path": Path}.get(getattr(param.type, "name", ""), str)
+    return _VALUE_NAMES.get(kind, "TEXT")
+
+
+def _name_values(params: list) -> None:
+    """Give each parameter a readable metavar (once: a given one is kept). An argument
+    is shown by its name in capitals (CORPUS), with the kind of value beside it."""
+    for param in params:
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
+        elif isinstance(param, typer.core.TyperArgument):
+            # Recent typer only (older typer already shows CORPUS... and PATH): the name,
+            # and the kind of value in the column where typer puts its type.
+            if param.metavar is None and hasattr(param, "display_type_rich"):
+                kind = _value_name(param) + ("..." if param.nargs != 1 else "")
+                param.metavar = param.name.upper()
+                param.display_type_rich = lambda ctx, kind=kind: kind
+        elif param.metavar is None:
+            param.metavar = _value_name(param)
+
+
+class _ReadableHelp:
+    """For typer's command classes: readable value names in --help (see above)."""
+
+    def get_params(self, ctx):
+        params = super().get_params(ctx)
+        _name_values(params)
+        return params
+
+
+class _Command(_ReadableHelp, typer.core.TyperCommand):
+    pass
+
+
+class _Group(_ReadableHelp, typer.core.TyperGroup):
+    pass
+
+
 app = typer.Typer(
+    cls=_Group,
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -57,15 +113,16 @@ def train(
                                                   "Whitespace-separated tokens, one sentence per line."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Where to write the vectors "
                                           "(word2vec format). Required, except with --resume."),
-    cbow: Optional[int] = typer.Option(None, "--cbow", help="word2vec.c style: 1 for CBOW, 0 for skip-gram; "
-                                       "overrides --model."),
-    hs: Optional[int] = typer.Option(None, "--hs", help="word2vec.c style: 1 for --loss hs "
+    cbow: Optional[int] = typer.Option(None, "--cbow", metavar="0|1", help="word2vec.c style: 1 for CBOW, "
+                                       "0 for skip-gram; overrides --model."),
+    hs: Optional[int] = typer.Option(None, "--hs", metavar="0|1", help="word2vec.c style: 1 for --loss hs "
                                      "(hierarchical softmax alone; --negative is then unused)."),
     save_output: Optional[Path] = typer.Option(None, "--save-output", help="Also write the output "
                                                "vectors (word2vec format); with --loss nce also "
                                                "'word bias' lines to FILE.biases.txt."),
-    export: str = typer.Option("in", "--export", help="What --output holds: in (input vectors), "
-                               "out (output vectors) or in+out (their sum); hs has only in."),
+    export: str = typer.Option("in", "--export", metavar="in|out|in+out", help="What --output holds: in "
+                               "(input vectors), out (output vectors) or in+out (their sum); hs has "
+                               "only in."),
     binary: bool = typer.Option(False, "--binary", help="Write word2vec.c's binary format instead of text."),
     save_vocab: Optional[Path] = typer.Option(None, "--save-vocab", help="Also write the vocabulary "
                                               "('word count' per line)."),
@@ -100,9 +157,10 @@ def train(
                                   "write no cache."),
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Where checkpoints are "
                                               "written \\[default: OUTPUT.checkpoint]."),
-    checkpoint_every: Optional[float] = typer.Option(None, "--checkpoint-every", help="Write a "
-                                                     "checkpoint every this many minutes and at each "
-                                                     "epoch end (without it: only on an interrupt)."),
+    checkpoint_every: Optional[float] = typer.Option(None, "--checkpoint-every", metavar="MINUTES",
+                                                     help="Write a checkpoint every this many minutes "
+                                                     "and at each epoch end (without it: only on an "
+                                                     "interrupt)."),
     resume: Optional[Path] = typer.Option(None, "--resume", help="Continue the run saved in this "
                                           "checkpoint (its corpus, options and output are used)."),
     report_loss: bool = typer.Option(False, "--report-loss", help="Compute the training loss: shown "
@@ -115,15 +173,17 @@ def train(
                                              "analogy questions file."),
     similarity: Optional[List[Path]] = typer.Option(None, "--similarity", help="With "
                                                     "--eval-every-epoch: word-pair file; repeatable."),
-    dask: Optional[str] = typer.Option(None, "--dask", help="Train on a Dask cluster, one shard of "
-                                       "the corpus per worker: the scheduler's address "
+    dask: Optional[str] = typer.Option(None, "--dask", metavar="ADDRESS", help="Train on a Dask cluster, "
+                                       "one shard of the corpus per worker: the scheduler's address "
                                        "(tcp://host:8786) or local:N (N local worker processes, "
                                        "--threads each, default 1). See docs/distributed.md."),
-    sync_every: Optional[str] = typer.Option(None, "--sync-every", help="With --dask: corpus words "
-                                             "each worker trains between syncs of the replicas, or "
-                                             "'epoch' (once per epoch, as Spark MLlib) \\[default: 100000]."),
-    sync_merge: str = typer.Option("sum", "--sync-merge", help="With --dask: merge the workers' "
-                                   "changes by their sum, or their average (Spark MLlib's rule)."),
+    sync_every: Optional[str] = typer.Option(None, "--sync-every", metavar="N|epoch", help="With --dask: "
+                                             "corpus words each worker trains between syncs of the "
+                                             "replicas, or 'epoch' (once per epoch, as Spark MLlib) "
+                                             "\\[default: 100000]."),
+    sync_merge: str = typer.Option("sum", "--sync-merge", metavar="sum|average", help="With --dask: merge "
+                                   "the workers' changes by their sum, or their average (Spark MLlib's "
+                                   "rule)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary."),
     **options,
 ) -> None:
@@ -173,9 +233,11 @@ def _with_training_options(command):
         kind = {"str": str, "int": int, "float": float, "int | None": Optional[int],
                 "float | None": Optional[float]}[f.type]
         flags = f.metadata["flags"] or (flag_of(f.name),)
+        choices = "|".join(CHOICES[f.name]) if f.name in CHOICES else None  # sg|cbow, not TEXT
         derived.append(inspect.Parameter(
             f.name, inspect.Parameter.KEYWORD_ONLY, annotation=kind,
-            default=typer.Option(f.default, *flags, help=f.metadata["help"].replace("[", "\\["))))
+            default=typer.Option(f.default, *flags, metavar=choices,
+                                 help=f.metadata["help"].replace("[", "\\["))))
     rest = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params[at:]]
 
     @functools.wraps(command)
@@ -189,29 +251,31 @@ def _with_training_options(command):
     return with_options
 
 
-app.command("train", no_args_is_help=True)(_with_training_options(train))
+app.command("train", cls=_Command, no_args_is_help=True)(_with_training_options(train))
 
 
 _LIMIT_HELP = "Read only the first N vectors of the file."
 
 
-@app.command("eval", no_args_is_help=True)
+@app.command("eval", no_args_is_help=True, cls=_Command)
 def eval_command(
     vectors: Path = typer.Argument(..., help="Vectors file (word2vec text or binary; .gz/.bz2/.xz too)."),
     analogies: Optional[Path] = typer.Option(None, "--analogies", help="Analogy questions "
-                                             "(questions-words.txt format); by default data/questions-words.txt "
-                                             "when neither --analogies nor --similarity is given."),
+                                             "(questions-words.txt format); by default the shipped "
+                                             "questions-words.txt when neither --analogies nor "
+                                             "--similarity is given."),
     similarity: Optional[List[Path]] = typer.Option(None, "--similarity", help="Word-pair file "
-                                                    "('word1 word2 score'), repeatable; by default "
-                                                    "data/wordsim353.tsv and data/simlex999.txt when neither "
-                                                    "--analogies nor --similarity is given."),
-    restrict_vocab: int = typer.Option(30000, "--restrict-vocab", help="Analogies: only the first N "
-                                       "words are candidates; questions with other words are skipped "
+                                                    "('word1 word2 score'), repeatable; by default the "
+                                                    "shipped wordsim353.tsv and simlex999.txt when "
+                                                    "neither --analogies nor --similarity is given."),
+    restrict_vocab: int = typer.Option(30000, "--restrict-vocab", metavar="N", help="Analogies: only the "
+                                       "first N words are candidates; questions with other words are skipped "
                                        "(0: all words)."),
     case_insensitive: bool = typer.Option(True, "--case-insensitive/--case-sensitive", help="Compare "
                                           "words upper-cased, as gensim and word2vec.c do."),
-    method: str = typer.Option("3cosadd", "--method", help="Analogy rule: 3cosadd or 3cosmul."),
-    limit: Optional[int] = typer.Option(None, "--limit", help=_LIMIT_HELP),
+    method: str = typer.Option("3cosadd", "--method", metavar="3cosadd|3cosmul",
+                               help="Analogy rule: 3cosadd or 3cosmul."),
+    limit: Optional[int] = typer.Option(None, "--limit", metavar="N", help=_LIMIT_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
 ) -> None:
     """Judge VECTORS: analogy accuracy and word-pair similarity correlations."""
@@ -223,16 +287,16 @@ def eval_command(
     print(report.to_json() if as_json else report.format())
 
 
-@app.command(no_args_is_help=True)
+@app.command(no_args_is_help=True, cls=_Command)
 def similar(
     vectors: Path = typer.Argument(..., help="Vectors file (word2vec text or binary)."),
     words: List[str] = typer.Argument(..., help="Words to look near (their mean)."),
-    negative: Optional[List[str]] = typer.Option(None, "--negative", help="Word to look away from; "
-                                                 "repeatable."),
-    topn: int = typer.Option(10, "-n", "--topn", help="How many neighbours to show."),
-    restrict_vocab: int = typer.Option(0, "--restrict-vocab", help="Search only the first N words "
+    negative: Optional[List[str]] = typer.Option(None, "--negative", metavar="WORD", help="Word to look "
+                                                 "away from; repeatable."),
+    topn: int = typer.Option(10, "-n", "--topn", metavar="N", help="How many neighbours to show."),
+    restrict_vocab: int = typer.Option(0, "--restrict-vocab", metavar="N", help="Search only the first N words "
                                        "(0: all)."),
-    limit: Optional[int] = typer.Option(None, "--limit", help=_LIMIT_HELP),
+    limit: Optional[int] = typer.Option(None, "--limit", metavar="N", help=_LIMIT_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Nearest neighbours of WORDS (minus --negative words) by cosine similarity."""
@@ -244,17 +308,18 @@ def similar(
     _print_neighbours(found, "cosine", as_json)
 
 
-@app.command(no_args_is_help=True)
+@app.command(no_args_is_help=True, cls=_Command)
 def analogy(
     vectors: Path = typer.Argument(..., help="Vectors file (word2vec text or binary)."),
     a: str = typer.Argument(..., help="A, as in: A is to B as C is to ?"),
     b: str = typer.Argument(..., help="B"),
     c: str = typer.Argument(..., help="C"),
-    topn: int = typer.Option(10, "-n", "--topn", help="How many answers to show."),
-    method: str = typer.Option("3cosadd", "--method", help="3cosadd (cosine with B - A + C) or 3cosmul."),
-    restrict_vocab: int = typer.Option(0, "--restrict-vocab", help="Search only the first N words "
+    topn: int = typer.Option(10, "-n", "--topn", metavar="N", help="How many answers to show."),
+    method: str = typer.Option("3cosadd", "--method", metavar="3cosadd|3cosmul",
+                               help="3cosadd (cosine with B - A + C) or 3cosmul."),
+    restrict_vocab: int = typer.Option(0, "--restrict-vocab", metavar="N", help="Search only the first N words "
                                        "(0: all)."),
-    limit: Optional[int] = typer.Option(None, "--limit", help=_LIMIT_HELP),
+    limit: Optional[int] = typer.Option(None, "--limit", metavar="N", help=_LIMIT_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """A is to B as C is to ?  (e.g. man king woman -> queen)"""
@@ -267,7 +332,7 @@ def analogy(
     _print_neighbours(found, "cosine" if method == "3cosadd" else "3cosmul", as_json)
 
 
-@app.command(no_args_is_help=True)
+@app.command(no_args_is_help=True, cls=_Command)
 def phrases(
     corpus: List[Path] = typer.Argument(..., help="Corpus files: plain text, .gz, .bz2, .xz or .zst; "
                                         "- for standard input, or a pipe. Whitespace-separated "
@@ -303,14 +368,14 @@ def phrases(
                  f"({format_rate(words / max(seconds, 1e-9))})")
 
 
-@app.command(no_args_is_help=True)
+@app.command(no_args_is_help=True, cls=_Command)
 def classes(
     vectors: Path = typer.Argument(..., help="Vectors file (word2vec text or binary)."),
-    k: int = typer.Option(..., "-k", "--classes", help="Number of classes."),
+    k: int = typer.Option(..., "-k", "--classes", metavar="K", help="Number of classes."),
     output: Path = typer.Option(..., "--output", "-o", help="Where to write 'word class_id' per line."),
     iterations: int = typer.Option(10, "--iterations", help="Most k-means rounds (as word2vec.c: 10)."),
     seed: int = typer.Option(1, "--seed", help="Random seed (same seed: same classes)."),
-    limit: Optional[int] = typer.Option(None, "--limit", help=_LIMIT_HELP),
+    limit: Optional[int] = typer.Option(None, "--limit", metavar="N", help=_LIMIT_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary."),
 ) -> None:
     """Cluster the words of VECTORS into K classes (spherical k-means, as word2vec.c -classes)."""
@@ -332,7 +397,7 @@ def classes(
                             f"{time.perf_counter() - start:.1f} s")
 
 
-@app.command("plot", no_args_is_help=True)
+@app.command("plot", no_args_is_help=True, cls=_Command)
 def plot_command(
     log: Path = typer.Argument(..., help="Training log (JSON lines, one object per epoch)."),
     output: Path = typer.Option(..., "--output", "-o", help="Image to write (.png, .svg or .pdf)."),
@@ -355,20 +420,20 @@ def plot_command(
                             + shown)
 
 
-@app.command("map", no_args_is_help=True)
+@app.command("map", no_args_is_help=True, cls=_Command)
 def map_command(
     vectors: Path = typer.Argument(..., help="Vectors file (word2vec text or binary)."),
     output: Path = typer.Option(..., "--output", "-o", help="Image to write (.png, .svg or .pdf)."),
-    words: Optional[str] = typer.Option(None, "--words", help="Words to draw, separated by commas "
-                                        "(or spaces); words not in the vectors are skipped with a "
+    words: Optional[str] = typer.Option(None, "--words", metavar="WORDS", help="Words to draw, separated "
+                                        "by commas (or spaces); words not in the vectors are skipped with a "
                                         "warning."),
-    top: Optional[int] = typer.Option(None, "--top", help="Draw the N first (most frequent) words "
+    top: Optional[int] = typer.Option(None, "--top", metavar="N", help="Draw the N first (most frequent) words "
                                       "\\[default: 100 when --words is not given]."),
-    method: str = typer.Option("pca", "--method", help="pca or tsne."),
+    method: str = typer.Option("pca", "--method", metavar="pca|tsne", help="pca or tsne."),
     perplexity: float = typer.Option(30.0, "--perplexity", help="t-SNE: neighbours each point "
                                      "weighs (at most (words - 1) / 3)."),
     seed: int = typer.Option(1, "--seed", help="t-SNE: random seed (same seed: same map)."),
-    limit: Optional[int] = typer.Option(None, "--limit", help=_LIMIT_HELP),
+    limit: Optional[int] = typer.Option(None, "--limit", metavar="N", help=_LIMIT_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary."),
 ) -> None:
     """Draw a labelled 2-D map of words of VECTORS (PCA or t-SNE)."""
@@ -409,13 +474,13 @@ def map_command(
                             f"{'PCA' if method == 'pca' else 't-SNE'}, {time.perf_counter() - start:.1f} s")
 
 
-@app.command("export-projector", no_args_is_help=True)
+@app.command("export-projector", no_args_is_help=True, cls=_Command)
 def export_projector_command(
     vectors: Path = typer.Argument(..., help="Vectors file (word2vec text or binary)."),
     directory: Path = typer.Argument(..., help="Directory for vectors.tsv and metadata.tsv "
                                      "(created if missing)."),
-    top: Optional[int] = typer.Option(None, "--top", help="Export only the N first (most frequent) "
-                                      "words \\[default: all]."),
+    top: Optional[int] = typer.Option(None, "--top", metavar="N", help="Export only the N first (most "
+                                      "frequent) words \\[default: all]."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary."),
 ) -> None:
     """Write VECTORS as the TensorFlow Embedding Projector's vectors.tsv and metadata.tsv."""
@@ -440,13 +505,13 @@ def export_projector_command(
                             f"{wv.dim} dimensions (load both at https://projector.tensorflow.org)")
 
 
-@app.command("cache")
+@app.command("cache", cls=_Command)
 def cache_command(
     directories: Optional[List[Path]] = typer.Argument(None, help="Cache directories (given to "
                                                       "train --cache-dir) \\[default: the temporary "
                                                       "caches kept for checkpoints or left by killed runs]."),
     clear: bool = typer.Option(False, "--clear", help="Remove the entries listed."),
-    older_than: Optional[str] = typer.Option(None, "--older-than", help="Only entries last used "
+    older_than: Optional[str] = typer.Option(None, "--older-than", metavar="AGE", help="Only entries last used "
                                              "longer ago than this: a number with s, m, h or d "
                                              "(plain number: days), e.g. 7d or 12h."),
     tmp_dir: Optional[Path] = typer.Option(None, "--tmp-dir", help="Where temporary caches are "

@@ -13,7 +13,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "data"
 TEXT8 = DATA / "text8_head10M.txt.gz"
-WORDSIM = DATA / "wordsim353.tsv"
+EVAL_SETS = REPO / "fastw2v" / "data"  # shipped inside the package
+WORDSIM = EVAL_SETS / "wordsim353.tsv"
 
 # Import the package from this checkout whatever the current directory: the venv's
 # editable install may resolve ``fastw2v`` to a namespace package when the tests

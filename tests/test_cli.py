@@ -461,3 +461,35 @@ def test_help_in_process(capsys):
 def test_train_help_shows_computed_defaults():
     text = _help("train", "--help").stdout
     assert "0.025" in text and "0.05" in text and "all cores" in text
+
+
+def _option_row(text: str, option: str) -> str:
+    """The help row that starts with ``option`` (rich draws one table row per line)."""
+    return next(line for line in text.splitlines() if line.lstrip("│ ").startswith(option + " "))
+
+
+def test_help_names_values_readably_in_every_command():
+    """Values are named as common command lines do (N, FILE, sg|cbow), not by Python type
+    (<int>, <list[Path]>); a flag, which takes no value, shows none."""
+    import typer
+
+    from fastw2v.cli import app
+
+    commands = sorted(typer.main.get_command(app).commands)
+    assert {"train", "eval", "similar", "analogy", "cache"} <= set(commands)
+    for args in [("--help",)] + [(command, "--help") for command in commands]:
+        result = _help(*args)
+        assert result.returncode == 0, (args, result.stderr)
+        assert not re.search(r"<\w+(\[[^\]]*\])?>|list\[|\bBOOLEAN\b", result.stdout), (args, result.stdout)
+        assert "Show this message and exit." in result.stdout
+        assert "bool" not in _option_row(result.stdout, "--help")
+    train = _help("train", "--help").stdout
+    assert "[CORPUS]..." in train
+    for option, value in [("--model", "sg|cbow"), ("--loss", "ns|nce|hs"), ("--dim,--size", "INTEGER"),
+                          ("--sample", "FLOAT"), ("--output", "FILE"), ("--cache-dir", "DIR"),
+                          ("--similarity", "FILE")]:
+        assert value in _option_row(train, option).split()[2:4], option  # after the flags (-o too)
+    for flag, help_starts in [("--binary", "Write"), ("--no-cache", "Hold"), ("--eval-every-epoch", "Score")]:
+        assert _option_row(train, flag).split()[2] == help_starts, flag  # the help, right after the flag
+    assert " 3cosadd|3cosmul " in _option_row(_help("eval", "--help").stdout, "--method")
+    assert " N " in _option_row(_help("similar", "--help").stdout, "--limit")

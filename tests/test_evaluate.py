@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import EVAL_SETS, TEXT8
 from gensim.models import KeyedVectors
 from scipy import stats
 
@@ -17,9 +18,8 @@ from fastw2v.vectors import evaluate as ev
 from fastw2v.vectors.query import METHODS, WordVectors, load_vectors
 from fastw2v.vectors.word2vec_format import save_word2vec
 
-DATA = Path(__file__).resolve().parent.parent / "data"
-QUESTIONS = DATA / "questions-words.txt"
-PAIR_FILES = [DATA / "wordsim353.tsv", DATA / "simlex999.txt"]
+QUESTIONS = EVAL_SETS / "questions-words.txt"
+PAIR_FILES = [EVAL_SETS / "wordsim353.tsv", EVAL_SETS / "simlex999.txt"]
 
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated `init_sims`:DeprecationWarning")
 
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated `init_sims`:D
 def trained(tmp_path_factory) -> Path:
     """Real (if rough) vectors: one epoch on the shipped 10M-character text8 sample."""
     path = tmp_path_factory.mktemp("trained") / "text8.txt"
-    model = fastw2v.train(str(DATA / "text8_head10M.txt.gz"), epochs=1, dim=50, threads=2, progress=False)
+    model = fastw2v.train(str(TEXT8), epochs=1, dim=50, threads=2, progress=False)
     model.save(path)
     return path
 
@@ -281,6 +281,31 @@ def test_defaults_use_shipped_data_and_fail_clearly_without_it(wv, monkeypatch, 
     err = capsys.readouterr().err
     assert err.startswith("fastw2v: error: default evaluation file questions-words.txt not found")
     assert err.count("\n") == 1
+
+
+def test_default_sets_ship_inside_the_package_and_parse():
+    """The defaults live in the package (so a wheel install has them), with their licences."""
+    package_data = Path(fastw2v.__file__).resolve().parent / "data"
+    names = [ev.DEFAULT_ANALOGIES, *ev.DEFAULT_SIMILARITY]
+    assert [ev.default_data_file(n) for n in names] == [package_data / n for n in names]
+    sections = ev.read_analogies(ev.default_data_file(ev.DEFAULT_ANALOGIES))
+    assert len(sections) == 14 and sum(len(questions) for _, questions in sections) == 19544
+    assert [len(ev.read_word_pairs(ev.default_data_file(n))) for n in ev.DEFAULT_SIMILARITY] == [353, 999]
+    notes = (package_data / "README.md").read_text()
+    for name in names:
+        assert f"`{name}`" in notes
+    for credit in ("Apache-2.0", "Finkelstein", "Hill"):
+        assert credit in notes
+
+
+def test_default_sets_are_declared_package_data():
+    """What the wheel takes: every default set and the note of their licences."""
+    tomllib = pytest.importorskip("tomllib")
+    with open(Path(fastw2v.__file__).resolve().parents[1] / "pyproject.toml", "rb") as f:
+        setuptools = tomllib.load(f)["tool"]["setuptools"]
+    assert "fastw2v.data" in setuptools["packages"]
+    assert set(setuptools["package-data"]["fastw2v.data"]) == {ev.DEFAULT_ANALOGIES, *ev.DEFAULT_SIMILARITY,
+                                                               "README.md"}
 
 
 # ---------------------------------------------------------------------------------------------

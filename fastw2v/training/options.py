@@ -23,6 +23,7 @@ _MOST = {"dim": 100_000, "window": 10_000, "negative": 10_000, "epochs": 1_000_0
          "min_count": 2**62, "max_vocab_size": 2**62, "max_sentence_length": 2**31 - 1,
          "seed": 2**63 - 1}
 BATCHING = ("shared-negatives", "none")
+CHOICES = {"model": MODELS, "batching": BATCHING, "loss": LOSSES}  # the options with a fixed set of values
 
 
 def _option(default, help: str, *flags: str):
@@ -65,7 +66,7 @@ class TrainOptions:
         """A validated copy with every default filled in; an invalid value raises
         :class:`fastw2v.errors.OptionError` naming its field."""
         o = TrainOptions(**asdict(self))
-        for name, choices in (("model", MODELS), ("batching", BATCHING), ("loss", LOSSES)):
+        for name, choices in CHOICES.items():
             if getattr(o, name) not in choices:
                 raise OptionError(name, f"must be {' or '.join(choices)} (got {getattr(o, name)!r})")
         at_least_one = ["dim", "window", "epochs", "min_count", "max_sentence_length"]

@@ -37,7 +37,7 @@ from numba import njit, prange
 from ..errors import FastW2VError
 from .query import COSMUL_EPSILON, WordVectors, as_word_vectors, check_analogy_method
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"  # a source checkout's data/
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"  # the package's data/ (package data: in the wheel)
 DEFAULT_ANALOGIES = "questions-words.txt"
 DEFAULT_SIMILARITY = ("wordsim353.tsv", "simlex999.txt")
 DEFAULT_RESTRICT_VOCAB = 30000
@@ -161,11 +161,11 @@ class EvaluationReport:
 
 
 def default_data_file(name: str) -> Path:
-    """A shipped evaluation file in the source checkout's ``data/``; an error if it is missing."""
+    """An evaluation set shipped inside the package (``fastw2v/data/``); an error if it is missing."""
     path = DATA_DIR / name
-    if not path.is_file():
-        raise FastW2VError(f"default evaluation file {name} not found in {DATA_DIR} (it ships with "
-                           f"a source checkout, not with an installed package): pass --analogies "
+    if not path.is_file():  # only when the installation lost it: the wheel holds every default
+        raise FastW2VError(f"default evaluation file {name} not found in {DATA_DIR} (the fastw2v "
+                           f"installation is incomplete; reinstall it): pass --analogies "
                            f"and/or --similarity explicitly")
     return path
 
