@@ -19,7 +19,7 @@ _PUBLIC = {
     "FastW2VError": ".errors",
     "RunControl": ".training.driver", "resume": ".training.driver", "train": ".training.driver",
     "TrainOptions": ".training.options",
-    "Word2VecModel": ".training.model", "load_model": ".training.model_file",
+    "Word2VecModel": ".training.model", "load_model": ".training.model",
     "Vocabulary": ".text.vocab",
     "WordVectors": ".vectors.query", "analogy": ".vectors.query", "load_vectors": ".vectors.query",
     "most_similar": ".vectors.query",

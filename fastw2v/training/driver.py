@@ -47,6 +47,7 @@ from .model import (
     Word2VecModel,
     engine_for,
     initial_vectors,
+    load_model,
 )
 from .options import TrainOptions
 
@@ -109,8 +110,6 @@ def train(corpus, *, vocab: Vocabulary | str | os.PathLike | None = None,
         raise FastW2VError("a continued model brings its vocabulary and vectors: "
                            f"{'a vocabulary' if vocab is not None else 'init_vectors'} cannot be given too")
     if isinstance(init, (str, os.PathLike)):
-        from .model_file import load_model
-
         init = load_model(init)
     opts = continued_options(init.options, options) if init is not None else TrainOptions(**options).resolved()
     control = _control(control, progress)

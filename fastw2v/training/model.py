@@ -18,6 +18,7 @@ from ..engine.intrinsics import LINE_FLOATS
 from ..text.vocab import Vocabulary
 from ..vectors.word2vec_format import save_word2vec
 from .export import exported_vectors
+from .model_file import ModelParts, read_model, write_model
 from .options import TrainOptions
 
 DIVERGED_LIMIT = 1e4  # a vector component beyond this means training has blown up
@@ -103,9 +104,8 @@ class Word2VecModel:
         fastText's ``.bin`` format, plus ``path.fastw2v.json`` for what that format cannot
         hold: :func:`fastw2v.load_model` reads it back to query or train further, and the
         ``fasttext`` package and gensim load it too (:mod:`fastw2v.training.model_file`)."""
-        from .model_file import save_model
-
-        save_model(self, path)
+        write_model(path, ModelParts(self.vocab, self.input_vectors, self.output_vectors, self.options,
+                                     self.biases))
 
     def to_keyedvectors(self, export: str = "in"):
         """The word vectors as a gensim ``KeyedVectors`` (gensim must be installed).
@@ -118,6 +118,20 @@ class Word2VecModel:
         from ..vectors.gensim_bridge import to_keyedvectors
 
         return to_keyedvectors(self.vocab.words, exported_vectors(self, export), self.vocab.counts)
+
+
+def load_model(path: str | os.PathLike) -> Word2VecModel:
+    """A model saved by :meth:`Word2VecModel.save_model`, or a word-vector model (no
+    subwords) that fastText or gensim saved in fastText's ``.bin`` format: to query,
+    or to train further (``fastw2v.train(corpus, init=model)``). A damaged or foreign
+    file raises :class:`fastw2v.errors.FastW2VError` with one line."""
+    parts = read_model(path)
+    dim = parts.options.dim
+    syn0 = aligned_zeros(parts.input.shape[0], dim)
+    syn0[:, :dim] = parts.input
+    syn1 = aligned_zeros(parts.output.shape[0], dim)
+    syn1[:, :dim] = parts.output
+    return Word2VecModel(parts.vocab, syn0, syn1, parts.options, TrainStats(), biases=parts.biases)
 
 
 def aligned_zeros(rows: int, dim: int) -> np.ndarray:

@@ -33,7 +33,6 @@ from ..errors import FastW2VError
 from ..files import atomic_write, companion_path
 from ..text.vocab import Vocabulary
 from ..vectors.fasttext_bin import FastTextModel, load_fasttext_bin, save_fasttext_bin
-from .model import TrainStats, Word2VecModel, aligned_zeros
 from .options import TrainOptions
 
 SIDE_SUFFIX = ".fastw2v.json"
@@ -47,30 +46,42 @@ def side_path(path: str | os.PathLike) -> Path | None:
     return companion_path(path, SIDE_SUFFIX)
 
 
-def save_model(model: Word2VecModel, path: str | os.PathLike) -> Path | None:
-    """Write ``model`` to ``path`` (fastText ``.bin``) and its side file; return the side file's path."""
-    opts = model.options
-    V = len(model.vocab)
-    output = model.output_vectors
+@dataclasses.dataclass
+class ModelParts:
+    """What a model file holds, unpadded: the vocabulary (most frequent first), the
+    (V, dim) input vectors, the output layer (V rows; V - 1 inner nodes for hs),
+    the options and NCE's biases (None for the other losses)."""
+
+    vocab: Vocabulary
+    input: np.ndarray
+    output: np.ndarray
+    options: TrainOptions
+    biases: np.ndarray | None
+
+
+def write_model(path: str | os.PathLike, parts: ModelParts) -> Path | None:
+    """Write ``parts`` to ``path`` (fastText ``.bin``) and its side file; return the side file's path."""
+    opts, vocab = parts.options, parts.vocab
+    output = parts.output
     if opts.loss == "hs":  # V - 1 inner nodes; fastText's hs layout has V rows
         output = np.vstack([output, np.zeros((1, opts.dim), dtype=np.float32)])
     save_fasttext_bin(path, FastTextModel(
-        words=list(model.vocab.words), counts=np.asarray(model.vocab.counts, dtype=np.int64),
-        input=model.input_vectors, output=output, dim=opts.dim, ws=opts.window, epoch=opts.epochs,
+        words=list(vocab.words), counts=np.asarray(vocab.counts, dtype=np.int64),
+        input=parts.input, output=output, dim=opts.dim, ws=opts.window, epoch=opts.epochs,
         min_count=opts.min_count, neg=opts.negative, loss="hs" if opts.loss == "hs" else "ns",
-        model=opts.model, bucket=0, minn=0, maxn=0, t=opts.sample, ntokens=model.vocab.total))
+        model=opts.model, bucket=0, minn=0, maxn=0, t=opts.sample, ntokens=vocab.total))
     side = side_path(path)
     if side is not None:
-        facts = {"format": SIDE_FORMAT, "version": SIDE_VERSION, "words": V, "dim": opts.dim,
+        facts = {"format": SIDE_FORMAT, "version": SIDE_VERSION, "words": len(vocab), "dim": opts.dim,
                  "options": dataclasses.asdict(opts),
-                 "biases": None if model.biases is None else [float(b) for b in model.biases]}
+                 "biases": None if parts.biases is None else [float(b) for b in parts.biases]}
         with atomic_write(side, "w") as f:
             json.dump(facts, f)
     return side
 
 
-def load_model(path: str | os.PathLike) -> Word2VecModel:
-    """A model saved by :func:`save_model`, or a word-vector model fastText or gensim saved.
+def read_model(path: str | os.PathLike) -> ModelParts:
+    """What :func:`write_model` wrote, or a word-vector model fastText or gensim saved.
 
     A damaged or foreign file raises :class:`FastW2VError` with one line.
     """
@@ -95,20 +106,16 @@ def load_model(path: str | os.PathLike) -> Word2VecModel:
         opts = TrainOptions(model=ft.model, dim=ft.dim, window=ft.ws, negative=ft.neg, min_count=ft.min_count,
                             epochs=ft.epoch, sample=float(ft.t), loss=ft.loss)
         opts = _checked(opts, path)
+    if ft.counts.min() < 1:
+        raise FastW2VError(f"{path}: a word has count {int(ft.counts.min())}; every word needs a positive count")
     order = np.argsort(-ft.counts, kind="stable")  # fastw2v's vocabularies run most frequent first
     if not np.array_equal(order, np.arange(V)) and opts.loss == "hs":
         raise FastW2VError(f"{path}: an hs model whose words are not sorted by count; its inner "
                            "nodes cannot be matched to fastw2v's Huffman tree")
-    if ft.counts.min() < 1:
-        raise FastW2VError(f"{path}: a word has count {int(ft.counts.min())}; every word needs a positive count")
     vocab = Vocabulary([ft.words[i] for i in order.tolist()], ft.counts[order].astype(np.int64))
-    syn0 = aligned_zeros(V, ft.dim)
-    syn0[:, :ft.dim] = ft.input[order]  # (bucket rows, unused without subwords, are left out)
     rows = V - 1 if opts.loss == "hs" else V
     if ft.output.shape[0] < rows:
         raise FastW2VError(f"{path}: the output layer has {ft.output.shape[0]} rows for {V} words")
-    syn1 = aligned_zeros(rows, ft.dim)
-    syn1[:, :ft.dim] = ft.output[:rows] if opts.loss == "hs" else ft.output[order]
     biases = None
     if opts.loss == "nce":
         values = (side or {}).get("biases")
@@ -116,7 +123,9 @@ def load_model(path: str | os.PathLike) -> Word2VecModel:
                 isinstance(b, (int, float)) and not isinstance(b, bool) and math.isfinite(b) for b in values):
             raise FastW2VError(f"{path}: its side file's NCE biases are not {V} finite numbers")
         biases = np.asarray(values, dtype=np.float32)[order]
-    return Word2VecModel(vocab, syn0, syn1, opts, TrainStats(), biases=biases)
+    # (bucket rows, unused without subwords, are left out of the input)
+    return ModelParts(vocab, ft.input[order], ft.output[:rows] if opts.loss == "hs" else ft.output[order],
+                      opts, biases)
 
 
 def _read_side(path: Path, V: int, dim: int) -> dict | None:
