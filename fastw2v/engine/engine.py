@@ -64,11 +64,11 @@ class Engine:
                  counts: np.ndarray, tokens: np.ndarray, sentence_ends: np.ndarray, *,
                  model: str, batching: str, loss: str, window: int, negative: int, sample: float,
                  ns_exponent: float, alpha: float, min_alpha: float, epochs: int, seed: int,
-                 threads: int, report_loss: bool = False):
+                 threads: int, report_loss: bool = False, inputs=None):
         self.syn0, self.syn1, self.bias = syn0, syn1, bias
         self.threads = threads
         self.loss = loss_tables(loss, counts, ns_exponent, negative, bias)
-        self.inputs = WordRows(len(counts))
+        self.inputs = inputs if inputs is not None else WordRows(len(counts))
         self.schedule = kernels.Schedule(keep_probabilities(counts, sample), kernels.rule_of(model, batching),
                                          int(window), float(alpha), float(min_alpha), int(epochs), int(seed))
         self.chunks = chunk_layout(sentence_ends)

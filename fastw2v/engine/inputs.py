@@ -14,10 +14,15 @@ from __future__ import annotations
 
 from collections import namedtuple
 
+import numpy as np
 from numba.extending import overload
 
 WordRows = namedtuple("WordRows", ["n_words"])
 WordRows.__doc__ = """word2vec's input side: word w is row w of syn0, alone."""
+SubwordRows = namedtuple("SubwordRows", ["offsets", "ngrams", "most"])
+SubwordRows.__doc__ = """fastText's input side: word w is its own row w and its n-gram rows
+``ngrams[offsets[w]:offsets[w + 1]]`` (rows after the V word rows: see
+:mod:`fastw2v.text.subwords`); ``most`` is the most rows of any word."""
 
 
 def rows_of(inputs, word, rows, at):
@@ -39,12 +44,22 @@ def _rows_of(inputs, word, rows, at):
             rows[at] = word
             return 1
         return own_row
+    if getattr(inputs, "instance_class", None) is SubwordRows:
+        def own_and_ngram_rows(inputs, word, rows, at):
+            rows[at] = word
+            lo, hi = inputs.offsets[word], inputs.offsets[word + 1]
+            for k in range(lo, hi):
+                rows[at + 1 + k - lo] = inputs.ngrams[k]
+            return 1 + hi - lo
+        return own_and_ngram_rows
 
 
 @overload(max_rows, inline="always")
 def _max_rows(inputs):
     if getattr(inputs, "instance_class", None) is WordRows:
         return lambda inputs: 1
+    if getattr(inputs, "instance_class", None) is SubwordRows:
+        return lambda inputs: inputs.most
 
 
 @overload(word_input, inline="always", jit_options={"fastmath": True})
@@ -55,3 +70,15 @@ def _word_input(inputs, syn0, rows, lo, hi, out):
             for d in range(syn0.shape[1]):
                 out[d] = syn0[row, d]
         return copy_row
+    if getattr(inputs, "instance_class", None) is SubwordRows:
+        def mean_of_rows(inputs, syn0, rows, lo, hi, out):
+            for d in range(syn0.shape[1]):
+                out[d] = syn0[rows[lo], d]
+            for i in range(lo + 1, hi):
+                row = rows[i]
+                for d in range(syn0.shape[1]):
+                    out[d] += syn0[row, d]
+            inv = np.float32(1.0) / (hi - lo)
+            for d in range(syn0.shape[1]):
+                out[d] *= inv
+        return mean_of_rows

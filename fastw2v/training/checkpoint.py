@@ -33,6 +33,7 @@ from .model import (
     TrainStats,
     Word2VecModel,
     aligned_zeros,
+    input_rows,
 )
 from .options import TrainOptions
 
@@ -56,7 +57,7 @@ def save_checkpoint(path, model: Word2VecModel, state: TrainState, info: dict | 
         "header": np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
         "words": np.frombuffer(words, dtype=np.uint8),
         "counts": model.vocab.counts,
-        "syn0": model.input_vectors,
+        "syn0": model.input_rows,  # with subwords: the word rows, then the n-gram buckets
         "syn1": model.output_vectors,  # hs: the V - 1 inner nodes
         "biases": model.biases if model.biases is not None else np.zeros(0, np.float32),  # nce
         "chunk_done": state.chunk_done if state.chunk_done is not None else np.zeros(0, np.uint8),
@@ -250,9 +251,9 @@ def _restore(header: dict, a: dict[str, np.ndarray]) -> tuple[Word2VecModel, Tra
         raise _Bad("its words are not UTF-8") from None
     counts, syn0, syn1, biases, chunk_done = (a[n] for n in ("counts", "syn0", "syn1", "biases",
                                                               "chunk_done"))
-    n, dim = syn0.shape
-    if n < 1 or len(words) != n or counts.shape[0] != n:
-        raise _Bad(f"it has {len(words)} words, {counts.shape[0]} counts and {n} input vectors")
+    n, dim = len(words), syn0.shape[1]
+    if n < 1 or counts.shape[0] != n or syn0.shape[0] != input_rows(options, n):
+        raise _Bad(f"it has {len(words)} words, {counts.shape[0]} counts and {syn0.shape[0]} input rows")
     if dim != options.dim or syn1.shape != (output_rows(options.loss, n), dim):
         raise _Bad(f"its vectors have shapes {syn0.shape} and {syn1.shape}, not those of "
                    f"{n} words of dimension {options.dim} with loss {options.loss}")
@@ -269,7 +270,7 @@ def _restore(header: dict, a: dict[str, np.ndarray]) -> tuple[Word2VecModel, Tra
             raise _Bad(f"its {name} hold NaN, infinite or huge values (beyond {DIVERGED_LIMIT:g})")
     if not (chunk_done <= 1).all():
         raise _Bad("its chunk flags are not 0 or 1")
-    in_padded, out_padded = aligned_zeros(n, dim), aligned_zeros(syn1.shape[0], dim)
+    in_padded, out_padded = aligned_zeros(syn0.shape[0], dim), aligned_zeros(syn1.shape[0], dim)
     in_padded[:, :dim] = syn0
     out_padded[:, :dim] = syn1
     s = header["state"]

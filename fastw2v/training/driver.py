@@ -47,6 +47,7 @@ from .model import (
     Word2VecModel,
     engine_for,
     initial_vectors,
+    input_rows,
     load_model,
 )
 from .options import TrainOptions
@@ -146,7 +147,8 @@ def train(corpus, *, vocab: Vocabulary | str | os.PathLike | None = None,
                                                       "; the Huffman tree changed, so its inner nodes "
                                                       "restart from zero"))
         else:
-            syn0, syn1 = initial_vectors(len(vocab), opts.dim, opts.seed, output_rows(opts.loss, len(vocab)))
+            syn0, syn1 = initial_vectors(input_rows(opts, len(vocab)), opts.dim, opts.seed,
+                                         output_rows(opts.loss, len(vocab)))
         if pretrained is not None:
             matched = place_vectors(syn0, opts.dim, vocab, *pretrained, source=str(init_vectors))
             display.line(f"init vectors: {matched:,} of {len(vocab):,} words start from {init_vectors}")
@@ -334,7 +336,7 @@ def run_epochs(model: Word2VecModel, encoded: EncodedCorpus, control: RunControl
     """
     opts, stats, display = model.options, model.stats, control.display
     engine = engine_for(opts, model.syn0, model.syn1, model.biases, model.vocab.counts, encoded,
-                        report_loss=control.report_loss)
+                        report_loss=control.report_loss, inputs=model.inputs)
     if state.chunk_done is None:
         state.chunk_done = np.zeros(engine.n_chunks, dtype=np.uint8)
     elif state.chunk_done.shape[0] != engine.n_chunks:

@@ -12,9 +12,12 @@ import os
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit, prange
 
 from ..engine.engine import Engine
+from ..engine.inputs import SubwordRows, WordRows
 from ..engine.intrinsics import LINE_FLOATS
+from ..text.subwords import ngram_rows
 from ..text.vocab import Vocabulary
 from ..vectors.word2vec_format import save_word2vec
 from .export import exported_vectors
@@ -62,14 +65,47 @@ class Word2VecModel:
     chunk_alphas: np.ndarray | None = None  # learning rate at each chunk start, last epoch
     epoch_losses: list = field(default_factory=list)  # loss per word per epoch (report_loss)
     biases: np.ndarray | None = None  # (V,) float32 for nce (created zero if not given)
+    _ngrams: tuple | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.options.loss == "nce" and self.biases is None:
             self.biases = np.zeros(len(self.vocab), dtype=np.float32)
 
     @property
-    def input_vectors(self) -> np.ndarray:
+    def input_rows(self) -> np.ndarray:
+        """Every row of the input layer, unpadded: the V word rows, then (with subwords) the
+        n-gram buckets. Without subwords, the same as :attr:`input_vectors`."""
         return self.syn0[:, :self.options.dim]
+
+    @property
+    def input_vectors(self) -> np.ndarray:
+        """(V, dim) the word vectors: a word's input row; with subwords, the mean of its
+        own row and its n-gram rows (fastText's word vector), computed afresh."""
+        if not self.options.subwords:
+            return self.syn0[:, :self.options.dim]
+        offsets, ngrams = self.ngrams
+        out = np.empty((len(self.vocab), self.options.dim), dtype=np.float32)
+        compose_words(self.syn0, offsets, ngrams, self.options.dim, out)
+        return out
+
+    @property
+    def ngrams(self) -> tuple[np.ndarray, np.ndarray]:
+        """With subwords: every word's n-gram rows, ``(offsets, rows)`` as
+        :func:`fastw2v.text.subwords.ngram_rows` gives them."""
+        key = (id(self.vocab), self.options.minn, self.options.maxn, self.options.bucket)
+        if self._ngrams is None or self._ngrams[0] != key:
+            o = self.options
+            self._ngrams = key, ngram_rows(self.vocab.words, o.minn, o.maxn, o.bucket, len(self.vocab))
+        return self._ngrams[1]
+
+    @property
+    def inputs(self):
+        """The engine's input side for this model (:mod:`fastw2v.engine.inputs`)."""
+        if not self.options.subwords:
+            return WordRows(len(self.vocab))
+        offsets, rows = self.ngrams
+        most = int(np.diff(offsets).max()) + 1 if len(self.vocab) else 1
+        return SubwordRows(offsets, rows, most)
 
     @property
     def output_vectors(self) -> np.ndarray:
@@ -86,7 +122,12 @@ class Word2VecModel:
         return self.vocab.words
 
     def __getitem__(self, word: str) -> np.ndarray:
-        return self.input_vectors[self.vocab.index[word]]
+        w = self.vocab.index[word]
+        if not self.options.subwords:
+            return self.input_vectors[w]
+        offsets, ngrams = self.ngrams
+        rows = [w, *ngrams[offsets[w]:offsets[w + 1]].tolist()]
+        return self.syn0[rows, :self.options.dim].mean(axis=0, dtype=np.float32)
 
     def __contains__(self, word: str) -> bool:
         return word in self.vocab
@@ -134,6 +175,21 @@ def load_model(path: str | os.PathLike) -> Word2VecModel:
     return Word2VecModel(parts.vocab, syn0, syn1, parts.options, TrainStats(), biases=parts.biases)
 
 
+@njit(cache=True, parallel=True)
+def compose_words(syn0, offsets, ngrams, dim, out):
+    """out[w] = the mean of row w of syn0 and its n-gram rows ``ngrams[offsets[w]:offsets[w + 1]]``."""
+    for w in prange(out.shape[0]):
+        for d in range(dim):
+            out[w, d] = syn0[w, d]
+        for k in range(offsets[w], offsets[w + 1]):
+            row = ngrams[k]
+            for d in range(dim):
+                out[w, d] += syn0[row, d]
+        inv = np.float32(1.0) / np.float32(1 + offsets[w + 1] - offsets[w])
+        for d in range(dim):
+            out[w, d] *= inv
+
+
 def aligned_zeros(rows: int, dim: int) -> np.ndarray:
     """A zero float32 matrix whose rows are whole, 64-byte aligned cache lines.
 
@@ -148,6 +204,11 @@ def aligned_zeros(rows: int, dim: int) -> np.ndarray:
     return flat[offset:offset + rows * width].reshape(rows, width)
 
 
+def input_rows(opts: TrainOptions, n_words: int) -> int:
+    """Rows of the input layer: one per word, then (with subwords) one per n-gram bucket."""
+    return n_words + (opts.bucket if opts.subwords else 0)
+
+
 def initial_vectors(n: int, dim: int, seed: int, out_rows: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Padded syn0 uniform in [-0.5/dim, 0.5/dim) (real columns), syn1 zero.
 
@@ -155,7 +216,10 @@ def initial_vectors(n: int, dim: int, seed: int, out_rows: int | None = None) ->
     """
     rng = np.random.default_rng(seed)
     syn0 = aligned_zeros(n, dim)
-    syn0[:, :dim] = (rng.random((n, dim), dtype=np.float32) - np.float32(0.5)) / np.float32(dim)
+    step = max(1, (1 << 22) // dim)  # blocks of rows: no full-size temporaries (2M n-gram buckets)
+    for lo in range(0, n, step):
+        hi = min(n, lo + step)
+        syn0[lo:hi, :dim] = (rng.random((hi - lo, dim), dtype=np.float32) - np.float32(0.5)) / np.float32(dim)
     return syn0, aligned_zeros(n if out_rows is None else out_rows, dim)
 
 
@@ -174,11 +238,11 @@ class TrainState:
 
 def engine_for(opts: TrainOptions, syn0: np.ndarray, syn1: np.ndarray, bias: np.ndarray | None,
                counts: np.ndarray, encoded, *, seed: int | None = None, threads: int | None = None,
-               report_loss: bool = False) -> Engine:
+               report_loss: bool = False, inputs=None) -> Engine:
     """The :class:`fastw2v.engine.engine.Engine` that trains these parameters under ``opts``
     on ``encoded`` (an :class:`fastw2v.text.corpus.EncodedCorpus`); ``seed`` and
     ``threads`` default to the options'."""
-    return Engine(syn0, syn1, bias, counts, encoded.tokens, encoded.sentence_ends,
+    return Engine(syn0, syn1, bias, counts, encoded.tokens, encoded.sentence_ends, inputs=inputs,
                   model=opts.model, batching=opts.batching, loss=opts.loss, window=opts.window,
                   negative=opts.negative, sample=opts.sample, ns_exponent=opts.ns_exponent,
                   alpha=opts.alpha, min_alpha=opts.min_alpha, epochs=opts.epochs,

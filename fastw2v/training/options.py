@@ -21,7 +21,7 @@ MIN_ALPHA_FRACTION = 0.0001  # the final learning rate, as a fraction of alpha (
 # Upper limits of the integer options.
 _MOST = {"dim": 100_000, "window": 10_000, "negative": 10_000, "epochs": 1_000_000, "threads": 4096,
          "min_count": 2**62, "max_vocab_size": 2**62, "max_sentence_length": 2**31 - 1,
-         "seed": 2**63 - 1}
+         "seed": 2**63 - 1, "minn": 1000, "maxn": 1000, "bucket": 2**31 - 2**24}
 BATCHING = ("shared-negatives", "none")
 CHOICES = {"model": MODELS, "batching": BATCHING, "loss": LOSSES}  # the options with a fixed set of values
 
@@ -61,6 +61,14 @@ class TrainOptions:
     loss: str = _option("ns", "Output layer: ns (negative sampling), nce (noise-contrastive estimation "
                               "with a bias per word, as tf.nn.nce_loss) or hs (hierarchical softmax, as "
                               "word2vec.c -hs 1).")
+    minn: int = _option(3, "Shortest character n-gram (fastText's -minn; with --maxn > 0).")
+    maxn: int = _option(0, "Longest character n-gram; 0: no subwords, plain word2vec (fastText's -maxn).")
+    bucket: int = _option(2_000_000, "Hash buckets for the n-grams (fastText's -bucket).")
+
+    @property
+    def subwords(self) -> bool:
+        """Whether words are given character n-grams (fastText's subword model)."""
+        return self.maxn > 0
 
     def resolved(self) -> "TrainOptions":
         """A validated copy with every default filled in; an invalid value raises
@@ -81,6 +89,15 @@ class TrainOptions:
             o.threads = os.cpu_count() or 1
         if o.threads < 1:
             raise OptionError("threads", f"must be at least 1 (got {o.threads})")
+        if o.maxn < 0 or o.minn < 1 or o.bucket < 0:
+            name = "maxn" if o.maxn < 0 else "minn" if o.minn < 1 else "bucket"
+            raise OptionError(name, f"must be {'at least 1' if name == 'minn' else '0 or more'} "
+                                    f"(got {getattr(o, name)})")
+        if o.maxn > 0 and (o.minn > o.maxn or o.bucket < 1):
+            raise OptionError("minn" if o.minn > o.maxn else "bucket",
+                              f"({o.minn if o.minn > o.maxn else o.bucket}) does not make n-grams: with "
+                              f"{{maxn}} {o.maxn}, {{minn}} must be at most {{maxn}} and {{bucket}} at least 1",
+                              also=("maxn", "minn", "bucket"))
         if o.max_vocab_size < 0:
             raise OptionError("max_vocab_size", f"must be 0 (no limit) or positive (got {o.max_vocab_size})")
         if o.seed < 0:
