@@ -36,10 +36,10 @@ from ..errors import FastW2VError, OptionError
 from ..text import wordtable as wt
 from ..text.corpus import EncodedCorpus
 from ..text.vocab import Vocabulary
-from .model import Word2VecModel, initial_vectors
+from .model import Word2VecModel, initial_vectors, input_rows
 from .options import TrainOptions
 
-FIXED = ("dim", "loss")  # options a continued model cannot change
+FIXED = ("dim", "loss", "minn", "maxn", "bucket")  # options a continued model cannot change
 
 
 def continued_options(saved: TrainOptions, given: dict) -> TrainOptions:
@@ -102,11 +102,13 @@ def continued_start(model: Word2VecModel, vocab: Vocabulary, opts: TrainOptions)
     """Rows for ``vocab`` (a merged vocabulary): the model's where the word is the model's,
     fresh ones elsewhere."""
     V = len(vocab)
-    syn0, syn1 = initial_vectors(V, opts.dim, opts.seed, output_rows(opts.loss, V))
+    syn0, syn1 = initial_vectors(input_rows(opts, V), opts.dim, opts.seed, output_rows(opts.loss, V))
     old_index = model.vocab.index
     old_ids = np.array([old_index.get(w, -1) for w in vocab.words], dtype=np.int64)
     known = np.flatnonzero(old_ids >= 0)
     syn0[known] = model.syn0[old_ids[known]]
+    if opts.subwords:  # the n-gram buckets are shared by all words, old and new: kept whole
+        syn0[V:] = model.syn0[len(model.vocab):]
     biases = np.zeros(V, dtype=np.float32) if opts.loss == "nce" else None
     output_kept = True
     if opts.loss == "hs":

@@ -520,6 +520,9 @@ def train_distributed(corpus, client, *, sync_words: int | str | None = SYNC_WOR
         raise FastW2VError("distributed training reads corpus files: give paths the workers can read")
     threads = options.get("threads")
     opts = TrainOptions(**options).resolved()
+    if opts.subwords:
+        raise FastW2VError("subword models ({maxn} > 0) are not trained on Dask yet: train them on one "
+                           "machine", fields=("maxn",))
     sync_words = parse_sync_words(sync_words)
     if sync_rows < 1:
         raise FastW2VError(f"sync_rows must be at least 1 (got {sync_rows})")

@@ -145,7 +145,7 @@ class Word2VecModel:
         fastText's ``.bin`` format, plus ``path.fastw2v.json`` for what that format cannot
         hold: :func:`fastw2v.load_model` reads it back to query or train further, and the
         ``fasttext`` package and gensim load it too (:mod:`fastw2v.training.model_file`)."""
-        write_model(path, ModelParts(self.vocab, self.input_vectors, self.output_vectors, self.options,
+        write_model(path, ModelParts(self.vocab, self.input_rows, self.output_vectors, self.options,
                                      self.biases))
 
     def to_keyedvectors(self, export: str = "in"):

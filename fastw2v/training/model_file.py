@@ -49,7 +49,8 @@ def side_path(path: str | os.PathLike) -> Path | None:
 @dataclasses.dataclass
 class ModelParts:
     """What a model file holds, unpadded: the vocabulary (most frequent first), the
-    (V, dim) input vectors, the output layer (V rows; V - 1 inner nodes for hs),
+    input rows (V words, then with subwords the n-gram buckets), the output layer
+    (V rows; V - 1 inner nodes for hs),
     the options and NCE's biases (None for the other losses)."""
 
     vocab: Vocabulary
@@ -69,7 +70,8 @@ def write_model(path: str | os.PathLike, parts: ModelParts) -> Path | None:
         words=list(vocab.words), counts=np.asarray(vocab.counts, dtype=np.int64),
         input=parts.input, output=output, dim=opts.dim, ws=opts.window, epoch=opts.epochs,
         min_count=opts.min_count, neg=opts.negative, loss="hs" if opts.loss == "hs" else "ns",
-        model=opts.model, bucket=0, minn=0, maxn=0, t=opts.sample, ntokens=vocab.total))
+        model=opts.model, bucket=opts.bucket if opts.subwords else 0, minn=opts.minn if opts.subwords else 0,
+        maxn=opts.maxn, t=opts.sample, ntokens=vocab.total))
     side = side_path(path)
     if side is not None:
         facts = {"format": SIDE_FORMAT, "version": SIDE_VERSION, "words": len(vocab), "dim": opts.dim,
@@ -87,9 +89,9 @@ def read_model(path: str | os.PathLike) -> ModelParts:
     """
     path = Path(path)
     ft = load_fasttext_bin(path)
-    if ft.maxn > 0 or ft.word_ngrams > 1:
-        raise FastW2VError(f"{path}: a subword model (minn {ft.minn}, maxn {ft.maxn}, wordNgrams "
-                           f"{ft.word_ngrams}); fastw2v trains and continues word models only (maxn 0)")
+    if ft.word_ngrams > 1:
+        raise FastW2VError(f"{path}: a model with word n-grams (wordNgrams {ft.word_ngrams}); "
+                           "fastw2v trains character n-grams only")
     if ft.model not in ("sg", "cbow") or ft.loss not in ("ns", "hs"):
         raise FastW2VError(f"{path}: a {ft.model} model with loss {ft.loss}; fastw2v continues "
                            "sg or cbow models with loss ns or hs")
@@ -99,12 +101,14 @@ def read_model(path: str | os.PathLike) -> ModelParts:
     side = _read_side(path, V, ft.dim)
     if side is not None:
         opts = _options(side["options"], path)
-        if opts.dim != ft.dim or (opts.loss == "hs") != (ft.loss == "hs"):
+        if opts.dim != ft.dim or (opts.loss == "hs") != (ft.loss == "hs") or opts.maxn != ft.maxn or (
+                opts.subwords and (opts.minn, opts.bucket) != (ft.minn, ft.bucket)):
             raise FastW2VError(f"{path}: its side file {side_path(path)} was written for another model "
                                "(dimensions or loss differ)")
     else:
         opts = TrainOptions(model=ft.model, dim=ft.dim, window=ft.ws, negative=ft.neg, min_count=ft.min_count,
-                            epochs=ft.epoch, sample=float(ft.t), loss=ft.loss)
+                            epochs=ft.epoch, sample=float(ft.t), loss=ft.loss, minn=max(ft.minn, 1),
+                            maxn=ft.maxn, bucket=ft.bucket if ft.maxn > 0 else TrainOptions.bucket)
         opts = _checked(opts, path)
     if ft.counts.min() < 1:
         raise FastW2VError(f"{path}: a word has count {int(ft.counts.min())}; every word needs a positive count")
@@ -123,8 +127,11 @@ def read_model(path: str | os.PathLike) -> ModelParts:
                 isinstance(b, (int, float)) and not isinstance(b, bool) and math.isfinite(b) for b in values):
             raise FastW2VError(f"{path}: its side file's NCE biases are not {V} finite numbers")
         biases = np.asarray(values, dtype=np.float32)[order]
-    # (bucket rows, unused without subwords, are left out of the input)
-    return ModelParts(vocab, ft.input[order], ft.output[:rows] if opts.loss == "hs" else ft.output[order],
+    # The word rows in the vocabulary's order, then the n-gram buckets (left out without
+    # subwords: fastText keeps them, unused, when trained with maxn 0 and a bucket size).
+    inputs = ft.input if opts.subwords else ft.input[:V]
+    inputs[:V] = inputs[:V][order]  # (no copy of the buckets)
+    return ModelParts(vocab, inputs, ft.output[:rows] if opts.loss == "hs" else ft.output[order],
                       opts, biases)
 
 
