@@ -7,7 +7,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import cli_env, fastw2v_script, topic_corpus
-from test_output_layers import CENTER, DIM, K, NOISE_TABLE, draw_outputs_py, nce_loss, numeric_gradients
+from test_output_layers import (
+    CENTER,
+    DIM,
+    NOISE_TABLE,
+    K,
+    draw_outputs_py,
+    nce_loss,
+    numeric_gradients,
+)
 
 import fastw2v
 from fastw2v.engine import kernels
@@ -186,7 +194,7 @@ def test_subword_bin_loads_in_fasttext_and_gensim_with_our_vectors(subword_model
         np.testing.assert_allclose(ft.get_word_vector(w), model[w], atol=1e-5)
         np.testing.assert_allclose(gm.wv[w], model[w], atol=1e-5)
         np.testing.assert_allclose(gv[w], model[w], atol=1e-5)
-    offsets, rows = ngram_rows(["g1w1x"], 3, 5, 5000, len(model.words))
+    _, rows = ngram_rows(["g1w1x"], 3, 5, 5000, len(model.words))
     unseen = model.syn0[rows, :12].mean(axis=0)  # a word never seen: the mean of its n-gram rows
     np.testing.assert_allclose(ft.get_word_vector("g1w1x"), unseen, atol=1e-5)
     np.testing.assert_allclose(gv["g1w1x"], unseen, atol=1e-5)
@@ -214,7 +222,7 @@ def test_checkpoint_and_resume_of_a_subword_run_is_exact(tmp_path):
     fastw2v.train(path, control=control, **{**settings, "epochs": 1})
     from fastw2v.training.checkpoint import load_checkpoint
 
-    model, state, _ = load_checkpoint(tmp_path / "c.ckpt")
+    model, _, _ = load_checkpoint(tmp_path / "c.ckpt")
     assert model.syn0.shape[0] == len(model.words) + 300
     done = fastw2v.train(path, **settings)
     assert np.array_equal(done.syn0, whole.syn0)
