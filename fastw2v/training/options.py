@@ -61,6 +61,9 @@ class TrainOptions:
     loss: str = _option("ns", "Output layer: ns (negative sampling), nce (noise-contrastive estimation "
                               "with a bias per word, as tf.nn.nce_loss) or hs (hierarchical softmax, as "
                               "word2vec.c -hs 1).")
+    minn: int = _option(3, "Shortest character n-gram (fastText's -minn; with --maxn > 0).")
+    maxn: int = _option(0, "Longest character n-gram; 0: no subwords, plain word2vec (fastText's -maxn).")
+    bucket: int = _option(2_000_000, "Hash buckets for the n-grams (fastText's -bucket).")
 
     def resolved(self) -> "TrainOptions":
         """A validated copy with every default filled in; an invalid value raises
