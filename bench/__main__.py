@@ -8,7 +8,15 @@ import sys
 from pathlib import Path
 
 from . import REPO_DIR
-from .tools import ALL_TOOLS, MODELS, Settings, parse_tools
+from .tools import (
+    ALL_TOOLS,
+    DEFAULT_TOOLS,
+    FASTTEXT_SUBWORDS,
+    MODELS,
+    SUBWORD_TOOLS,
+    Settings,
+    parse_tools,
+)
 
 DEFAULTS = Settings()  # fastw2v's defaults (fastw2v.TrainOptions)
 
@@ -56,8 +64,9 @@ def _common(p: argparse.ArgumentParser, default_tools: str, default_epochs: int,
     p.add_argument("--out", type=Path, default=None,
                    help="output folder for the prepared corpus, vectors, logs and reports "
                         "[default: out/bench/<corpus>_<model>]")
-    p.add_argument("--tools", default=default_tools,
-                   help=f"comma-separated, from {','.join(ALL_TOOLS)} [default: {default_tools}]")
+    p.add_argument("--tools", default=None,
+                   help=f"comma-separated, from {','.join(ALL_TOOLS)} [default: {default_tools}"
+                        + (f"; with --subwords: {SUBWORD_TOOLS}]" if p.prog.endswith(" run") else "]"))
     p.add_argument("--model", choices=MODELS, default=DEFAULTS.model)
     p.add_argument("--epochs", type=_positive(int), default=default_epochs)
     p.add_argument("--repeat", type=_positive(int), default=default_repeat,
@@ -92,14 +101,25 @@ def build_parser() -> argparse.ArgumentParser:
                     "on the same corpus with the same settings.")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="train every tool, time it, score its vectors, write the report")
-    _common(run, "fastw2v,gensim,gensim-file,fasttext,word2vec-c", 5, 3)
+    _common(run, DEFAULT_TOOLS, 5, 3)
+    sw = run.add_argument_group("subwords (fastText's model: words plus hashed character n-grams)")
+    sw.add_argument("--subwords", action="store_true",
+                    help=f"compare subword trainers: --tools {SUBWORD_TOOLS} by default, every tool "
+                         f"with the same n-gram settings; out/bench/<corpus>_<model>_subwords")
+    sw.add_argument("--minn", type=_positive(int), default=None,
+                    help=f"shortest character n-gram [default: {FASTTEXT_SUBWORDS['minn']}; only with --subwords]")
+    sw.add_argument("--maxn", type=_positive(int), default=None,
+                    help=f"longest character n-gram [default: {FASTTEXT_SUBWORDS['maxn']}; only with --subwords]")
+    sw.add_argument("--bucket", type=_positive(int), default=None,
+                    help=f"hash buckets for the n-grams [default: {FASTTEXT_SUBWORDS['bucket']}; "
+                         "only with --subwords]")
     run.add_argument("--threads", type=_positive(int), default=os.cpu_count() or 1,
                      help="threads / workers for every tool [default: all CPUs]")
     run.add_argument("--no-eval", dest="evaluate", action="store_false", help="do not score quality")
     run.add_argument("--eval-repeats", choices=("last", "all"), default="last",
                      help="score the last repeat's vectors, or every repeat's and report the mean")
     sc = sub.add_parser("scaling", help="words/s of each tool against the number of threads")
-    _common(sc, "fastw2v,gensim,gensim-file,fasttext,word2vec-c", 1, 1)
+    _common(sc, DEFAULT_TOOLS, 1, 1)
     sc.add_argument("--threads", type=_threads_list, default=_threads_list(_default_scaling_threads()),
                     help=f"comma-separated thread counts [default: {_default_scaling_threads()}]")
     sc.add_argument("--eval", dest="evaluate", action="store_true",
@@ -175,8 +195,15 @@ def main(argv: list[str] | None = None) -> int:
         return memory_main(args, argv)
     from .harness import BenchOptions, run_benchmark, run_scaling
 
+    subwords = getattr(args, "subwords", False)
+    ngrams = {k: getattr(args, k, None) for k in FASTTEXT_SUBWORDS}
+    given = [f"--{k}" for k, v in ngrams.items() if v is not None]
+    if given and not subwords:
+        print(f"bench: error: {', '.join(given)} only with --subwords", file=sys.stderr)
+        return 2
+    ngrams = {k: FASTTEXT_SUBWORDS[k] if v is None else v for k, v in ngrams.items()} if subwords else {}
     try:
-        tools = parse_tools(args.tools)
+        tools = parse_tools(args.tools or (SUBWORD_TOOLS if subwords else DEFAULT_TOOLS))
     except ValueError as exc:
         print(f"bench: error: {exc}", file=sys.stderr)
         return 2
@@ -186,11 +213,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from .corpus import corpus_name
     out = args.out or REPO_DIR / "out" / "bench" / (
-        f"{corpus_name(corpus)}_{args.model}" + ("_scaling" if args.command == "scaling" else ""))
+        f"{corpus_name(corpus)}_{args.model}" + ("_subwords" if subwords else "")
+        + ("_scaling" if args.command == "scaling" else ""))
     threads = args.threads if args.command == "run" else max(args.threads)
     settings = Settings(model=args.model, dim=args.dim, window=args.window, negative=args.negative,
                         sample=args.sample, min_count=args.min_count, epochs=args.epochs,
-                        alpha=args.alpha, threads=threads, seed=args.seed)
+                        alpha=args.alpha, threads=threads, seed=args.seed, **ngrams)
+    try:
+        settings.resolved()  # e.g. --minn above --maxn: an error before the corpus is prepared
+    except ValueError as exc:
+        print(f"bench: error: {exc}", file=sys.stderr)
+        return 2
     opts = BenchOptions(
         corpus=str(corpus), out=out, tools=tools, settings=settings, repeat=args.repeat,
         word2vec_c=args.word2vec_c, wrap=args.wrap, evaluate=args.evaluate,

@@ -6,7 +6,8 @@
   insensitive. Accuracy is over the questions whose four words are all among
   those 30,000 ("answered"); the number answered is reported beside it, and so is
   the accuracy over all 19,544 questions (unanswered counted as wrong).
-  Semantic = the five non-``gram`` sections, syntactic = the nine ``gram*`` ones.
+  Semantic = the five non-``gram`` sections, syntactic = the nine ``gram*`` ones;
+  each section's accuracy and number answered are kept too (``sections``).
 * WordSim-353 (``fastw2v/data/wordsim353.tsv``) and SimLex-999 (``fastw2v/data/simlex999.txt``):
   ``evaluate_word_pairs`` (Spearman's rho over the pairs whose words are both in
   the vocabulary; Pearson and the out-of-vocabulary percentage are kept too).
@@ -63,12 +64,15 @@ def score_analogies(kv, path: Path = ANALOGIES, restrict_vocab: int = RESTRICT_V
         n_questions = sum(1 for line in f if line.strip() and not line.startswith(":"))
     _, sections = kv.evaluate_word_analogies(str(path), restrict_vocab=restrict_vocab)
     groups = {"semantic": [0, 0], "syntactic": [0, 0]}
+    per_section = {}
     for sec in sections:
         if sec["section"] == "Total accuracy":
             continue
         g = groups["syntactic" if sec["section"].startswith("gram") else "semantic"]
-        g[0] += len(sec["correct"])
-        g[1] += len(sec["correct"]) + len(sec["incorrect"])
+        right, asked = len(sec["correct"]), len(sec["correct"]) + len(sec["incorrect"])
+        g[0] += right
+        g[1] += asked
+        per_section[sec["section"]] = {"accuracy": _pct(right, asked), "correct": right, "answered": asked}
     correct = groups["semantic"][0] + groups["syntactic"][0]
     answered = groups["semantic"][1] + groups["syntactic"][1]
     return {
@@ -80,6 +84,7 @@ def score_analogies(kv, path: Path = ANALOGIES, restrict_vocab: int = RESTRICT_V
         "questions": n_questions,
         "total_over_all_questions": _pct(correct, n_questions),
         "restrict_vocab": restrict_vocab,
+        "sections": per_section,
     }
 
 

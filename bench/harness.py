@@ -83,6 +83,11 @@ class Session:
             else:
                 self.tools.append(tool)
                 self.versions[tool.name] = tool.version()
+        if self.settings.subwords:
+            plain = [t.name for t in self.tools if not t.subwords]
+            if plain:
+                say(f"subword mode: {', '.join(plain)} cannot train subwords and run as plain "
+                    f"word2vec (reference rows)")
         self.eval_reason = evaluator_unavailable() if opts.evaluate else "not requested (--no-eval)"
         if opts.evaluate and self.eval_reason:
             say(f"quality is not scored: {self.eval_reason}")
@@ -128,6 +133,8 @@ class Session:
                                  for k, v in json.loads(phases.read_text()).items()}
             except ValueError:
                 pass
+        if not rec["ok"] and (rec.get("phases") or {}).get("error"):  # the runner's own account
+            rec["error"] += f": {rec['phases']['error']}"
         if not rec["ok"]:
             tail = log_tail(log)
             say(f"{tool.name} ({tag}) FAILED: {rec['error']}; " +
@@ -196,6 +203,11 @@ class Session:
             "versions": self.versions,
             "skipped": self.skipped,
             "warmup": self.warmup,
+            "subwords": ({"minn": self.settings.minn, "maxn": self.settings.maxn,
+                          "bucket": self.settings.bucket,
+                          "tools": [t.name for t in self.tools if t.subwords],
+                          "plain_tools": [t.name for t in self.tools if not t.subwords]}
+                         if self.settings.subwords else None),
         }
 
 
@@ -215,7 +227,7 @@ def _mean_quality(qs: list[dict]) -> dict | None:
         return qs[0]
     def mean(vals):
         if all(isinstance(v, dict) for v in vals):
-            return {k: mean([v[k] for v in vals]) for k in vals[0]}
+            return {k: mean([v[k] for v in vals if k in v]) for k in vals[0]}  # e.g. sections
         nums = [v for v in vals if isinstance(v, (int, float))]
         return round(statistics.fmean(nums), 4) if len(nums) == len(vals) else vals[-1]
     return mean(qs)
@@ -227,7 +239,8 @@ def run_benchmark(opts: BenchOptions) -> dict:
     say(f"{len(sess.tools)} tool(s): {', '.join(t.name for t in sess.tools) or 'none'}; "
         f"{s.model}, dim {s.dim}, window {s.window}, negative {s.negative}, sample {s.sample}, "
         f"min_count {s.min_count}, epochs {s.epochs}, alpha {s.alpha}, threads {s.threads}; "
-        f"{sess.words:,} in-vocabulary words; {opts.repeat} repeat(s), interleaved")
+        + (f"subwords minn {s.minn} maxn {s.maxn} bucket {s.bucket:,}; " if s.subwords else "")
+        + f"{sess.words:,} in-vocabulary words; {opts.repeat} repeat(s), interleaved")
     sess.do_warmup()
     runs: dict[str, list[dict]] = {t.name: [] for t in sess.tools}
     for r in range(opts.repeat):
@@ -258,7 +271,8 @@ def run_benchmark(opts: BenchOptions) -> dict:
         med = _median([x["wall_s"] for x in good])
         scored = [x.get("quality") for x in good if x.get("quality")]
         tools_out[tool.name] = {
-            "description": tool.description,
+            "description": tool.describe(s),
+            "subwords": tool.subwords and s.subwords,
             "version": sess.versions.get(tool.name),
             "command": tool.command(sess.corpus.path, "OUTPUT", s, "PHASES"),
             "runs": recs,
@@ -338,7 +352,7 @@ def run_scaling(opts: BenchOptions) -> dict:
             per[str(n)]["speedup"] = round(w / first, 3) if w and first else None
             per[str(n)]["efficiency"] = (round(w / first / (n / first_n), 3)
                                          if w and first and first_n else None)
-        tools_out[tool.name] = {"description": tool.description, "version": sess.versions.get(tool.name),
+        tools_out[tool.name] = {"description": tool.describe(sess.settings), "version": sess.versions.get(tool.name),
                                 "by_threads": per}
     result = sess.header("scaling")
     result["settings"]["threads"] = threads

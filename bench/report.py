@@ -62,6 +62,17 @@ def _intro(result: dict, title: str) -> list[str]:
         f"{s['negative']}, sample {s['sample']:g}, min_count {s['min_count']}, epochs {s['epochs']}, "
         f"alpha {s['alpha']:g} (min_alpha {s['min_alpha']:g}), threads {threads}, seed {s['seed']}; "
         f"{result['repeat']} repeat(s), tools interleaved within each repeat.",
+    ]
+    sw = result.get("subwords")
+    if sw:
+        lines.append(
+            f"- Subwords: every word plus its character n-grams of {sw['minn']} to {sw['maxn']} characters "
+            f"(of `<word>`), hashed into {sw['bucket']:,} buckets (fastText's -minn {sw['minn']} -maxn "
+            f"{sw['maxn']} -bucket {sw['bucket']}), for {', '.join(sw['tools']) or 'no tool'}; a word's "
+            "vector in the output is the mean of its own row and its n-gram rows."
+            + (f" Without subwords (plain word2vec, for reference): {', '.join(sw['plain_tools'])}."
+               if sw.get("plain_tools") else ""))
+    lines += [
         f"- Machine: {m['cpu_model']}, {m['cpu_count']} logical CPUs ({m['cpus_usable']} usable), "
         f"{m['memory_gib']} GiB; {m['platform']}; Python {m['python']}. Load average at start "
         f"{m.get('load_average_at_start')}, at end {result.get('load_average_at_end')}.",
@@ -73,7 +84,7 @@ def _intro(result: dict, title: str) -> list[str]:
 
 def run_markdown(result: dict) -> str:
     tools = result["tools"]
-    lines = _intro(result, "fastw2v benchmark")
+    lines = _intro(result, "fastw2v subword benchmark" if result.get("subwords") else "fastw2v benchmark")
     lines += [
         "| tool | wall s | words/s | time ratio to fastw2v | peak RSS MB | analogy % | semantic % "
         "| syntactic % | WS353 ρ | SimLex ρ |",
@@ -130,6 +141,7 @@ def run_markdown(result: dict) -> str:
         if bad:
             lines.append(f"- {name}: {len(bad)} failed run(s): "
                          + "; ".join(f"{r['tag']}: {r.get('error')} (log {r.get('log')})" for r in bad))
+    lines += _sections_table(result)
     lines += ["", "Details:", "",
               "| tool | version | wall s per repeat | ratio per repeat | CPU use | phases (last run) "
               "| analogy answered | WS353 / SimLex OOV % |",
@@ -150,6 +162,31 @@ def run_markdown(result: dict) -> str:
             f"| {_fmt(_q(t, 'ws353', 'oov_pct'))} / {_fmt(_q(t, 'simlex', 'oov_pct'))} |")
     lines.append("")
     return "\n".join(lines)
+
+
+def _sections_table(result: dict) -> list[str]:
+    """Subword mode: the nine syntactic (``gram*``) analogy sections, one column each."""
+    if not result.get("subwords"):
+        return []
+    tools = result["tools"]
+    names = [n for n in result["order"] if _q(tools[n], "analogy", "sections")]
+    if not names:
+        return []
+    sections = [k for k in _q(tools[names[0]], "analogy", "sections") if k.startswith("gram")]
+    if not sections:
+        return []
+    short = [k.split("-", 1)[1] if "-" in k else k for k in sections]
+    lines = ["", ("Syntactic analogy sections, accuracy % (questions answered; the morphology that "
+                  "character n-grams can see):"), "",
+             "| tool | syntactic % | " + " | ".join(short) + " |",
+             "|---|--:|" + "--:|" * len(sections)]
+    for n in names:
+        cells = []
+        for k in sections:
+            sec = _q(tools[n], "analogy", "sections", k) or {}
+            cells.append(f"{_fmt(sec.get('accuracy'))} ({_fmt(sec.get('answered'), ',.0f')})")
+        lines.append(f"| {n} | {_fmt(_q(tools[n], 'analogy', 'syntactic'))} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def _plt():
@@ -178,7 +215,9 @@ def plot_speed_quality(result: dict, path: Path) -> bool:
               ("simlex", "spearman", "SimLex-999 Spearman ρ")]
     scored = [n for n in names if tools[n].get("quality")]
     s = result["settings"]
-    title = (f"{result['corpus']['name']}, {s['model']}, {s['epochs']} epoch(s), "
+    sw = result.get("subwords")
+    title = (f"{result['corpus']['name']}, {s['model']}"
+             + (f" subwords {sw['minn']}-{sw['maxn']}" if sw else "") + f", {s['epochs']} epoch(s), "
              f"{s['threads']} thread(s) — {result['date'][:10]}")
     if scored:
         fig, axes = plt.subplots(1, 3, figsize=(15, 4.6))
@@ -329,7 +368,8 @@ def save_to_results_dir(result: dict, paths: list[Path], results_dir: Path) -> l
     if result["kind"] == "memory":
         stem += "_memory"
     else:
-        stem += f"_{result['settings']['model']}" + ("_scaling" if result["kind"] == "scaling" else "")
+        stem += f"_{result['settings']['model']}" + ("_subwords" if result.get("subwords") else "") \
+            + ("_scaling" if result["kind"] == "scaling" else "")
     if any((results_dir / f"{stem}{ext}").exists() for ext in (".md", ".json")):
         stem += "_" + result["date"][11:16].replace(":", "")
     saved = []

@@ -27,7 +27,12 @@ from fastw2v.training.options import (
 from . import BENCH_DIR, REPO_DIR
 
 RUNNERS = BENCH_DIR / "runners"
-ALL_TOOLS = ("fastw2v", "gensim", "gensim-file", "fasttext", "word2vec-c")
+ALL_TOOLS = ("fastw2v", "gensim", "gensim-file", "fasttext", "word2vec-c", "gensim-fasttext")
+DEFAULT_TOOLS = "fastw2v,gensim,gensim-file,fasttext,word2vec-c"
+# --subwords: the trainers of fastText's model (words plus hashed character n-grams)
+SUBWORD_TOOLS = "fastw2v,fasttext,gensim-fasttext"
+# --subwords without --minn/--maxn/--bucket: fastText's own defaults (-minn 3 -maxn 6 -bucket 2000000)
+FASTTEXT_SUBWORDS = {"minn": 3, "maxn": 6, "bucket": 2_000_000}
 
 
 # fastw2v's own defaults (the one definition, fastw2v.TrainOptions): the bench asks
@@ -50,11 +55,25 @@ class Settings:
     min_alpha: float | None = _DEFAULTS.min_alpha  # None: fastw2v's (and word2vec.c's) floor
     threads: int = 1
     seed: int = _DEFAULTS.seed
+    # Character n-grams (fastText's model); maxn 0 (fastw2v's default): none, plain word2vec.
+    minn: int = _DEFAULTS.minn
+    maxn: int = _DEFAULTS.maxn
+    bucket: int = _DEFAULTS.bucket
+
+    @property
+    def subwords(self) -> bool:
+        return self.maxn > 0
 
     def resolved(self) -> "Settings":
         s = Settings(**asdict(self))
         if s.model not in MODELS:
             raise ValueError(f"unknown model {s.model!r} (choose {' or '.join(MODELS)})")
+        if s.maxn < 0:
+            raise ValueError(f"maxn must be 0 (no subwords) or positive (got {s.maxn})")
+        if s.subwords and not 1 <= s.minn <= s.maxn:
+            raise ValueError(f"subwords need 1 <= minn <= maxn (got minn {s.minn}, maxn {s.maxn})")
+        if s.subwords and s.bucket < 1:
+            raise ValueError(f"subwords need at least one bucket (got bucket {s.bucket})")
         if s.alpha is None:
             s.alpha = DEFAULT_ALPHA[s.model]
         if s.min_alpha is None:
@@ -84,6 +103,13 @@ def _has_module(name: str) -> bool:
 class Tool:
     name = ""
     description = ""
+    subwords = False  # can train fastText's model (character n-grams)
+
+    def describe(self, s: Settings) -> str:
+        """What runs, with these settings (the report's description)."""
+        if s.subwords and not self.subwords:
+            return self.description + " (no subwords: plain word2vec, for reference)"
+        return self.description
 
     def unavailable(self) -> str | None:
         """Why this tool cannot run here (None: it can)."""
@@ -105,6 +131,12 @@ class Tool:
 class FastW2V(Tool):
     name = "fastw2v"
     description = "fastw2v CLI (`python -m fastw2v.cli train`)"
+    subwords = True
+
+    def describe(self, s):
+        if s.subwords:
+            return f"{self.description}, --minn {s.minn} --maxn {s.maxn} --bucket {s.bucket}"
+        return self.description
 
     def unavailable(self):
         if not _has_module("fastw2v"):
@@ -120,13 +152,16 @@ class FastW2V(Tool):
         # A token cache of its own for every run, so that each run reads, counts and
         # encodes the corpus as on first use (a reused cache would skip that work,
         # which the peers always do).
+        # Subword flags only in subword mode, so plain runs work with any fastw2v.
+        subwords = ["--minn", str(s.minn), "--maxn", str(s.maxn), "--bucket", str(s.bucket)] \
+            if s.subwords else []
         return [sys.executable, "-m", "fastw2v.cli", "train", corpus, "-o", output,
                 "--cache-dir", str(output) + ".cache",
                 "--model", s.model, "--dim", str(s.dim), "--window", str(s.window),
                 "--negative", str(s.negative), "--sample", repr(s.sample),
                 "--min-count", str(s.min_count), "--epochs", str(s.epochs),
                 "--alpha", repr(s.alpha), "--min-alpha", repr(s.min_alpha),
-                "--threads", str(s.threads), "--seed", str(s.seed), "--quiet"]
+                "--threads", str(s.threads), "--seed", str(s.seed), *subwords, "--quiet"]
 
 
 class Gensim(Tool):
@@ -159,9 +194,33 @@ class GensimFile(Gensim):
         return reason
 
 
+class GensimFastText(Gensim):
+    name = "gensim-fasttext"
+    mode = "fasttext"
+    description = "gensim FastText, corpus_file mode"
+    subwords = True
+
+    def describe(self, s):
+        return f"{self.description}, min_n={s.minn} max_n={s.maxn} bucket={s.bucket}" if s.subwords \
+            else f"{self.description}, max_n=0 (no n-grams: plain word2vec)"
+
+    def unavailable(self):
+        reason = super().unavailable()
+        if reason is None and not _has_module("gensim.models.fasttext_corpusfile"):
+            reason = "this gensim build has no FastText corpus_file support (gensim.models.fasttext_corpusfile)"
+        return reason
+
+
 class FastText(Tool):
     name = "fasttext"
     description = "fastText train_unsupervised, minn=0 maxn=0 (plain word2vec)"
+    subwords = True
+
+    def describe(self, s):
+        if s.subwords:
+            return (f"fastText train_unsupervised, minn={s.minn} maxn={s.maxn} bucket={s.bucket}; "
+                    ".vec of every word's get_word_vector")
+        return self.description
 
     def unavailable(self):
         if not _has_module("fasttext"):
@@ -219,6 +278,8 @@ def make_tools(names: list[str], word2vec_c: str | None = None) -> list[Tool]:
             tools.append(GensimFile())
         elif name == "fasttext":
             tools.append(FastText())
+        elif name == "gensim-fasttext":
+            tools.append(GensimFastText())
         elif name == "word2vec-c":
             tools.append(Word2VecC(word2vec_c))
         else:

@@ -209,3 +209,230 @@ def test_memory_report_and_cache_status(tmp_path):
     assert "by +8 MB when it is built" in sentence and "peaks at 663 MB" in sentence
     assert ("gensim on the 1x corpus peaks at 153 MB: fastw2v's 1x run (cache reused) is +80 MB "
             "against it, of which +18 MB in private memory (RssAnon) and +73 MB in mapped files") in sentence
+
+
+# ----------------------------------------------------------------------------- subwords (issue 17)
+
+def test_subword_settings_come_from_train_options():
+    from fastw2v.training.options import TrainOptions
+
+    d, s = TrainOptions(), bench_tools.Settings()
+    assert (s.minn, s.maxn, s.bucket) == (d.minn, d.maxn, d.bucket)
+    assert not s.subwords  # maxn 0: plain word2vec unless asked
+    assert bench_tools.Settings(maxn=6).subwords
+    assert bench_tools.FASTTEXT_SUBWORDS == {"minn": 3, "maxn": 6, "bucket": 2_000_000}
+    for bad in ({"minn": 7, "maxn": 6}, {"minn": 0, "maxn": 6}, {"maxn": 6, "bucket": 0}, {"maxn": -1}):
+        with pytest.raises(ValueError):
+            bench_tools.Settings(**bad).resolved()
+
+
+def _command_lines(settings):
+    tools = bench_tools.make_tools(["fastw2v", "fasttext", "gensim-fasttext", "gensim", "word2vec-c"],
+                                   word2vec_c="/bin/true")
+    return {t.name: t.command("C.txt", "OUT.txt", settings, "PH.json") for t in tools}, tools
+
+
+def test_subword_command_lines():
+    s = bench_tools.Settings(maxn=6, minn=3, bucket=200_000, threads=2).resolved()
+    cmds, tools = _command_lines(s)
+    fw = cmds["fastw2v"]
+    assert fw[fw.index("--minn"):fw.index("--minn") + 6] == ["--minn", "3", "--maxn", "6", "--bucket", "200000"]
+    for flag, value in (("--model", "sg"), ("--dim", "100"), ("--window", "5"), ("--negative", "5"),
+                        ("--sample", "0.001"), ("--min-count", "5"), ("--epochs", "5"),
+                        ("--threads", "2"), ("--seed", "1"), ("--alpha", "0.025"), ("-o", "OUT.txt")):
+        assert fw[fw.index(flag) + 1] == value
+    ft, gf = cmds["fasttext"], cmds["gensim-fasttext"]
+    assert ft[1].endswith("fasttext_runner.py") and ft[2:4] == ["C.txt", "OUT.txt"]
+    assert gf[1].endswith("gensim_runner.py") and gf[2:4] == ["--mode", "fasttext"]
+    for settings_json in (json.loads(ft[4]), json.loads(gf[6])):
+        assert {k: settings_json[k] for k in ("minn", "maxn", "bucket")} == {"minn": 3, "maxn": 6, "bucket": 200_000}
+        assert settings_json["threads"] == 2 and settings_json["alpha"] == 0.025
+    by_name = {t.name: t for t in tools}
+    assert "--minn 3 --maxn 6 --bucket 200000" in by_name["fastw2v"].describe(s)
+    assert "minn=3 maxn=6 bucket=200000" in by_name["fasttext"].describe(s)
+    assert "min_n=3 max_n=6 bucket=200000" in by_name["gensim-fasttext"].describe(s)
+    assert "no subwords" in by_name["gensim"].describe(s) and not by_name["gensim"].subwords
+    assert "-minn" not in " ".join(cmds["word2vec-c"])  # nothing to pass: plain word2vec
+
+    plain, _ = _command_lines(bench_tools.Settings(threads=2).resolved())
+    assert "--minn" not in plain["fastw2v"] and "--bucket" not in plain["fastw2v"]  # works with any fastw2v
+    assert json.loads(plain["fasttext"][4])["maxn"] == 0
+
+
+def _capture_options(monkeypatch):
+    from bench import harness
+
+    seen = {}
+    monkeypatch.setattr(harness, "run_benchmark", lambda opts: seen.setdefault("opts", opts))
+    return seen
+
+
+def test_subwords_option_defaults(tiny_corpus, tmp_path, monkeypatch):
+    seen = _capture_options(monkeypatch)
+    assert bench_main(["run", "--subwords", "--corpus", str(tiny_corpus)]) == 0
+    opts = seen.pop("opts")
+    assert opts.tools == ["fastw2v", "fasttext", "gensim-fasttext"]
+    s = opts.settings
+    assert (s.minn, s.maxn, s.bucket) == (3, 6, 2_000_000)
+    assert opts.out.name == "tiny_sg_subwords"
+
+    assert bench_main(["run", "--subwords", "--corpus", str(tiny_corpus), "--tools", "fasttext,gensim",
+                       "--maxn", "5", "--bucket", "1000", "--model", "cbow"]) == 0
+    opts = seen.pop("opts")
+    assert opts.tools == ["fasttext", "gensim"]
+    assert (opts.settings.minn, opts.settings.maxn, opts.settings.bucket) == (3, 5, 1000)
+    assert opts.out.name == "tiny_cbow_subwords"
+
+    assert bench_main(["run", "--corpus", str(tiny_corpus)]) == 0  # without: as before
+    opts = seen.pop("opts")
+    assert opts.tools == ["fastw2v", "gensim", "gensim-file", "fasttext", "word2vec-c"]
+    assert opts.settings.maxn == 0 and opts.out.name == "tiny_sg"
+
+
+def test_subword_options_are_checked(tiny_corpus, monkeypatch, capsys):
+    seen = _capture_options(monkeypatch)
+    assert bench_main(["run", "--corpus", str(tiny_corpus), "--minn", "2"]) == 2
+    assert "--minn only with --subwords" in capsys.readouterr().err
+    assert bench_main(["run", "--subwords", "--corpus", str(tiny_corpus), "--minn", "7"]) == 2
+    assert "minn <= maxn" in capsys.readouterr().err
+    assert "opts" not in seen
+
+
+def test_gensim_fasttext_is_skipped_cleanly_without_gensim(tiny_corpus, tmp_path, monkeypatch):
+    real = bench_tools._has_module
+    monkeypatch.setattr(bench_tools, "_has_module",
+                        lambda name: False if name.startswith("gensim") else real(name))
+    (gf,) = bench_tools.make_tools(["gensim-fasttext"])
+    assert "gensim is not installed" in gf.unavailable()
+    out = tmp_path / "out"
+    rc = bench_main(["run", "--subwords", "--corpus", str(tiny_corpus), "--out", str(out),
+                     "--tools", "gensim-fasttext", "--no-eval", "--repeat", "1", "--min-count", "2"])
+    assert rc == 0
+    res = json.loads((out / "results.json").read_text())
+    assert "gensim is not installed" in res["skipped"]["gensim-fasttext"]
+    assert res["subwords"]["minn"] == 3 and res["subwords"]["maxn"] == 6
+    md = (out / "results.md").read_text()
+    assert "| gensim-fasttext | skipped |" in md and md.startswith("# fastw2v subword benchmark")
+
+
+def _load_runner(name):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"_bench_{name}", bench_tools.RUNNERS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_fasttext_runner_reports_a_training_error(tmp_path, monkeypatch, capsys):
+    import types
+
+    def diverge(**kwargs):
+        raise RuntimeError("Encountered NaN.")
+    monkeypatch.setitem(sys.modules, "fasttext", types.SimpleNamespace(train_unsupervised=diverge))
+    runner = _load_runner("fasttext_runner")
+    s = bench_tools.Settings(maxn=6, minn=3, bucket=1000).resolved()
+    phases = tmp_path / "ph.json"
+    assert runner.main(["C.txt", str(tmp_path / "v.txt"), s.to_json(), str(phases)]) == 1
+    assert "Encountered NaN." in capsys.readouterr().err
+    assert json.loads(phases.read_text())["error"] == "fastText training failed: RuntimeError: Encountered NaN."
+
+
+def test_failed_run_carries_the_runners_error(tiny_corpus, tmp_path):
+    from bench.harness import BenchOptions, Session
+
+    class Failing(bench_tools.Tool):
+        name = "failing"
+
+        def command(self, corpus, output, s, phases):
+            code = f"import json, sys; json.dump({{'error': 'Encountered NaN.'}}, open({phases!r}, 'w')); sys.exit(1)"
+            return [sys.executable, "-c", code]
+    sess = Session(BenchOptions(corpus=str(tiny_corpus), out=tmp_path, tools=[],
+                                settings=bench_tools.Settings(min_count=2), evaluate=False))
+    rec = sess.run_tool(Failing(), sess.settings, "r1")
+    assert not rec["ok"] and rec["error"] == "exit status 1: Encountered NaN."
+
+
+def test_subword_runners_write_every_words_vector(tiny_corpus, tmp_path):
+    """fastText's .vec: get_word_vector of every word; gensim FastText: its vocabulary words."""
+    pytest.importorskip("fasttext")
+    pytest.importorskip("gensim")
+    from gensim.models import KeyedVectors
+
+    # dim 32, one thread: fastText 0.9.3 raises "Encountered NaN." on this tiny corpus with dim 8
+    s = bench_tools.Settings(maxn=5, minn=3, bucket=1000, dim=32, min_count=2, epochs=1, threads=1).resolved()
+    for tool in bench_tools.make_tools(["fasttext", "gensim-fasttext"]):
+        vec, phases = tmp_path / f"{tool.name}.txt", tmp_path / f"{tool.name}.json"
+        m = run_measured(tool.command(str(tiny_corpus), str(vec), s, str(phases)), tmp_path / f"{tool.name}.log")
+        log = (tmp_path / f"{tool.name}.log").read_text()
+        if not m.ok and "Encountered NaN." in log:
+            pytest.skip("fastText diverged on the tiny corpus (its known NaN)")
+        assert m.ok, log
+        kv = KeyedVectors.load_word2vec_format(str(vec))
+        assert kv.vector_size == 32 and len(kv) == json.loads(phases.read_text())["vocab_size"]
+        in_vocab = {w for w, c in Counter(tiny_corpus.read_text().split()).items() if c >= 2}
+        assert in_vocab <= set(kv.index_to_key)
+        if tool.name == "fasttext":
+            assert json.loads(phases.read_text())["ngrams"] == {"minn": 3, "maxn": 5, "bucket": 1000}
+            assert set(kv.index_to_key) == in_vocab | {"</s>"}
+        else:
+            assert set(kv.index_to_key) == in_vocab
+
+
+def test_subword_report_shows_the_syntactic_sections():
+    from bench.report import _sections_table
+
+    def tool(acc):
+        sections = {"capital-common-countries": {"accuracy": 50.0, "correct": 1, "answered": 2},
+                    "gram2-opposite": {"accuracy": acc, "correct": 1, "answered": 1_200},
+                    "gram8-plural": {"accuracy": 25.0, "correct": 1, "answered": 4}}
+        return {"quality": {"analogy": {"syntactic": acc, "sections": sections}}}
+    result = {"subwords": {"minn": 3, "maxn": 6, "bucket": 10}, "order": ["fastw2v", "fasttext"],
+              "tools": {"fastw2v": tool(12.5), "fasttext": tool(None)}}
+    table = "\n".join(_sections_table(result))
+    assert "| tool | syntactic % | opposite | plural |" in table
+    assert "| fastw2v | 12.5 | 12.5 (1,200) | 25.0 (4) |" in table
+    assert "| fasttext | - | - (1,200) | 25.0 (4) |" in table
+    assert _sections_table({**result, "subwords": None}) == []
+
+
+def test_analogy_scores_keep_every_section():
+    pytest.importorskip("gensim")
+    import numpy as np
+    from gensim.models import KeyedVectors
+
+    from bench.evaluate import ANALOGIES, score_analogies
+
+    words = {}  # the words of every 40th question: some of each section
+    for i, line in enumerate(ANALOGIES.read_text().splitlines()):
+        if not line.startswith(":") and i % 40 == 0:
+            words.update(dict.fromkeys(line.lower().split()))
+    kv = KeyedVectors(vector_size=4)
+    kv.add_vectors(list(words), np.random.default_rng(0).normal(size=(len(words), 4)).astype(np.float32))
+    a = score_analogies(kv)
+    secs = a["sections"]
+    assert len(secs) == 14 and sum(k.startswith("gram") for k in secs) == 9
+    assert sum(v["answered"] for v in secs.values()) == a["answered"] > 0
+    gram = [v for k, v in secs.items() if k.startswith("gram")]
+    assert a["syntactic"] == round(100 * sum(v["correct"] for v in gram) / sum(v["answered"] for v in gram), 2)
+
+
+def test_subwords_run_end_to_end(tiny_corpus, tmp_path):
+    pytest.importorskip("gensim")
+    out = tmp_path / "out"
+    rc = bench_main(["run", "--subwords", "--corpus", str(tiny_corpus), "--out", str(out),
+                     "--tools", "gensim-fasttext,gensim", "--maxn", "5", "--bucket", "1000", "--dim", "32",
+                     "--epochs", "1", "--repeat", "1", "--threads", "1", "--min-count", "2"])
+    assert rc == 0
+    res = json.loads((out / "results.json").read_text())
+    assert res["subwords"] == {"minn": 3, "maxn": 5, "bucket": 1000, "tools": ["gensim-fasttext"],
+                               "plain_tools": ["gensim"]}
+    assert res["settings"]["maxn"] == 5 and res["tools"]["gensim-fasttext"]["subwords"]
+    assert not res["tools"]["gensim"]["subwords"]
+    assert "--mode" in res["tools"]["gensim-fasttext"]["command"]
+    q = res["tools"]["gensim-fasttext"]["quality"]["analogy"]
+    assert q["syntactic"] is not None and "gram8-plural" in q["sections"]
+    md = (out / "results.md").read_text()
+    assert "- Subwords: every word plus its character n-grams of 3 to 5 characters" in md
+    assert "Without subwords (plain word2vec, for reference): gensim." in md
+    assert "| tool | syntactic % | adjective-to-adverb |" in md and "| gensim-fasttext | " in md
