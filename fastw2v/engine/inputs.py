@@ -17,6 +17,8 @@ from collections import namedtuple
 import numpy as np
 from numba.extending import overload
 
+from .intrinsics import prefetch_row
+
 WordRows = namedtuple("WordRows", ["n_words"])
 WordRows.__doc__ = """word2vec's input side: word w is row w of syn0, alone."""
 SubwordRows = namedtuple("SubwordRows", ["offsets", "ngrams", "most"])
@@ -35,6 +37,10 @@ def max_rows(inputs):
 
 def word_input(inputs, syn0, rows, lo, hi, out):
     """``out`` = the input vector of the one word whose rows are ``rows[lo:hi]``."""
+
+
+def prefetch_input(inputs, syn0, word):
+    """Ask for the cache lines of every row of ``word`` (a hint; changes no result)."""
 
 
 @overload(rows_of, inline="always")
@@ -82,3 +88,16 @@ def _word_input(inputs, syn0, rows, lo, hi, out):
             for d in range(syn0.shape[1]):
                 out[d] *= inv
         return mean_of_rows
+
+
+@overload(prefetch_input, inline="always")
+def _prefetch_input(inputs, syn0, word):
+    if getattr(inputs, "instance_class", None) is WordRows:
+        return lambda inputs, syn0, word: prefetch_row(syn0, word)
+    if getattr(inputs, "instance_class", None) is SubwordRows:
+        def prefetch_all(inputs, syn0, word):
+            prefetch_row(syn0, word)
+            for k in range(inputs.offsets[word], inputs.offsets[word + 1]):
+                prefetch_row(syn0, inputs.ngrams[k])
+        return prefetch_all
+

@@ -38,7 +38,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit, prange
 
-from .inputs import max_rows, rows_of, word_input
+from .inputs import max_rows, prefetch_input, rows_of, word_input
 from .intrinsics import load_relaxed, prefetch_row
 from .losses import (
     draw_outputs,
@@ -311,7 +311,7 @@ def train_epoch(syn0, syn1, corpus, inputs, loss, schedule, counters, epoch, chu
                                                         rng)
                         for k in range(n_outs[nxt]):
                             prefetch_row(syn1, outs[nxt, k])
-                        prefetch_row(syn0, sentence[min(i + 1 + window, length - 1)])
+                        prefetch_input(inputs, syn0, sentence[min(i + 1 + window, length - 1)])
                     rng, bits = next_random(rng)
                     reach = window - random_below(bits, window)  # 1..window
                     n_ctx = 0
