@@ -187,8 +187,19 @@ def corpus(path, lines=3000, seed=0):
 def test_we_load_fasttexts(tmp_path):
     # fasttext 0.9.3 often stops with "Encountered NaN" on small corpora with few buckets (1000):
     # 100000 buckets train reliably.
-    ft = fasttext.train_unsupervised(str(corpus(tmp_path / "c.txt")), model="skipgram", dim=10, epoch=1,
-                                     minCount=1, minn=3, maxn=6, bucket=100000, thread=1, verbose=0)
+    # It also, now and then, trains NaN into the model without a word (seen once in ~10 runs):
+    # a model with NaN is fastText's failure, not our reader's, so train again (3 tries).
+    for _ in range(3):
+        try:
+            ft = fasttext.train_unsupervised(str(corpus(tmp_path / "c.txt")), model="skipgram", dim=10,
+                                             epoch=1, minCount=1, minn=3, maxn=6, bucket=100000, thread=1,
+                                             verbose=0)
+        except RuntimeError:  # "Encountered NaN"
+            continue
+        if np.isfinite(ft.get_input_matrix()).all() and np.isfinite(ft.get_output_matrix()).all():
+            break
+    else:
+        pytest.skip("fastText 0.9.3 trained NaN three times running")
     ft.save_model(str(tmp_path / "ft.bin"))
     m = load_fasttext_bin(tmp_path / "ft.bin")
     words, freqs = ft.get_words(include_freq=True)
