@@ -47,7 +47,13 @@ import numpy as np
 from numba import njit, prange
 
 from ..errors import FastW2VError
-from .query import COSMUL_EPSILON, WordVectors, as_word_vectors, check_analogy_method, unit_rows
+from .query import (
+    COSMUL_EPSILON,
+    WordVectors,
+    as_word_vectors,
+    check_analogy_method,
+    unit_rows,
+)
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"  # the package's data/ (package data: in the wheel)
 DEFAULT_ANALOGIES = "questions-words.txt"

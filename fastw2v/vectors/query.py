@@ -162,7 +162,7 @@ class WordVectors:
 
     @classmethod
     def from_fasttext(cls, model: FastTextModel, limit: int | None = None,
-                      name: str = "the model") -> "WordVectors":
+                      name: str = "the model") -> WordVectors:
         """The word vectors of a fastText model, with its n-gram rows when it has any.
 
         A word's vector is fastText's (``get_word_vector``): the mean of its own input
