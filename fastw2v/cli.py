@@ -259,7 +259,8 @@ _LIMIT_HELP = "Read only the first N vectors of the file."
 
 @app.command("eval", no_args_is_help=True, cls=_Command)
 def eval_command(
-    vectors: Path = typer.Argument(..., help="Vectors file (word2vec text or binary; .gz/.bz2/.xz too)."),
+    vectors: Path = typer.Argument(..., help="Vectors file (word2vec text or binary; .gz/.bz2/.xz too) or a fastText .bin model "
+                                 "(words out of its vocabulary answered from their n-grams)."),
     analogies: Optional[Path] = typer.Option(None, "--analogies", help="Analogy questions "
                                              "(questions-words.txt format); by default the shipped "
                                              "questions-words.txt when neither --analogies nor "
@@ -270,6 +271,7 @@ def eval_command(
                                                     "neither --analogies nor --similarity is given."),
     restrict_vocab: int = typer.Option(30000, "--restrict-vocab", metavar="N", help="Analogies: only the "
                                        "first N words are candidates; questions with other words are skipped "
+                                       "(a fastText .bin: only when the answer is another word) "
                                        "(0: all words)."),
     case_insensitive: bool = typer.Option(True, "--case-insensitive/--case-sensitive", help="Compare "
                                           "words upper-cased, as gensim and word2vec.c do."),
@@ -289,7 +291,8 @@ def eval_command(
 
 @app.command(no_args_is_help=True, cls=_Command)
 def similar(
-    vectors: Path = typer.Argument(..., help="Vectors file (word2vec text or binary)."),
+    vectors: Path = typer.Argument(..., help="Vectors file (word2vec text or binary) or a fastText .bin "
+                                   "model (unseen words from their n-grams)."),
     words: List[str] = typer.Argument(..., help="Words to look near (their mean)."),
     negative: Optional[List[str]] = typer.Option(None, "--negative", metavar="WORD", help="Word to look "
                                                  "away from; repeatable."),
@@ -310,7 +313,8 @@ def similar(
 
 @app.command(no_args_is_help=True, cls=_Command)
 def analogy(
-    vectors: Path = typer.Argument(..., help="Vectors file (word2vec text or binary)."),
+    vectors: Path = typer.Argument(..., help="Vectors file (word2vec text or binary) or a fastText .bin "
+                                   "model (unseen words from their n-grams)."),
     a: str = typer.Argument(..., help="A, as in: A is to B as C is to ?"),
     b: str = typer.Argument(..., help="B"),
     c: str = typer.Argument(..., help="C"),

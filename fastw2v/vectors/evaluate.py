@@ -20,6 +20,18 @@ word2 score`` file, tab- or space-separated, ``#`` comments): Spearman's rank an
 Pearson's linear correlation between the human scores and the cosines, over the
 pairs whose two words are known; the out-of-vocabulary ratio says how many pairs
 that left out.
+
+**Models with subwords** (a fastText ``.bin``; see :mod:`fastw2v.vectors.query`)
+also answer questions and pairs with words outside the vocabulary. The candidate
+answers of an analogy stay the first ``restrict_vocab`` words, and a question
+whose expected answer is not among them is skipped as before; but a question word
+a, b or c outside them gets the model's vector for it: its vocabulary vector when
+the model knows it (beyond the first ``restrict_vocab`` words; with
+``case_insensitive``, its first case variant), else the mean of the n-gram rows of
+the word as written in the question file. Only a word without any n-gram is still
+unknown. Word pairs do the same. ``from_ngrams`` counts the questions (pairs)
+answered with at least one word out of the vocabulary altogether, i.e. with a
+vector from its n-grams alone; ``oov`` counts those skipped.
 """
 
 from __future__ import annotations
@@ -35,7 +47,13 @@ import numpy as np
 from numba import njit, prange
 
 from ..errors import FastW2VError
-from .query import COSMUL_EPSILON, WordVectors, as_word_vectors, check_analogy_method
+from .query import (
+    COSMUL_EPSILON,
+    WordVectors,
+    as_word_vectors,
+    check_analogy_method,
+    unit_rows,
+)
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"  # the package's data/ (package data: in the wheel)
 DEFAULT_ANALOGIES = "questions-words.txt"
@@ -51,7 +69,8 @@ class AnalogySection:
     name: str
     correct: int = 0
     evaluated: int = 0  # questions answered (with dummy4unknown: OOV ones too, as wrong)
-    oov: int = 0  # questions with a word outside the restricted vocabulary
+    oov: int = 0  # questions with a word outside the restricted vocabulary (with subwords: skipped ones)
+    from_ngrams: int = 0  # answered with a, b or c out of the vocabulary: from its n-grams alone
 
     @property
     def accuracy(self) -> float:
@@ -62,10 +81,14 @@ class AnalogySection:
         self.correct += other.correct
         self.evaluated += other.evaluated
         self.oov += other.oov
+        self.from_ngrams += other.from_ngrams
 
-    def to_dict(self) -> dict:
-        return {"section": self.name, "correct": self.correct, "evaluated": self.evaluated,
-                "oov": self.oov, "accuracy": self.accuracy}
+    def to_dict(self, subwords: bool = False) -> dict:
+        out = {"section": self.name, "correct": self.correct, "evaluated": self.evaluated,
+               "oov": self.oov, "accuracy": self.accuracy}
+        if subwords:
+            out["from_ngrams"] = self.from_ngrams
+        return out
 
 
 @dataclass
@@ -82,17 +105,22 @@ class AnalogyResult:
     syntactic: AnalogySection
     total: AnalogySection
     seconds: float = 0.0
+    subwords: bool = False  # the model has n-grams: question words out of the vocabulary answered
 
     @property
     def accuracy(self) -> float:
         return self.total.accuracy
 
     def to_dict(self) -> dict:
-        return {"path": self.path, "method": self.method, "restrict_vocab": self.restrict_vocab,
-                "words": self.words, "case_insensitive": self.case_insensitive,
-                "seconds": round(self.seconds, 3),
-                "sections": [s.to_dict() for s in self.sections], "semantic": self.semantic.to_dict(),
-                "syntactic": self.syntactic.to_dict(), "total": self.total.to_dict()}
+        sub = self.subwords
+        out = {"path": self.path, "method": self.method, "restrict_vocab": self.restrict_vocab,
+               "words": self.words, "case_insensitive": self.case_insensitive,
+               "seconds": round(self.seconds, 3),
+               "sections": [s.to_dict(sub) for s in self.sections], "semantic": self.semantic.to_dict(sub),
+               "syntactic": self.syntactic.to_dict(sub), "total": self.total.to_dict(sub)}
+        if sub:
+            out["subwords"] = True
+        return out
 
 
 @dataclass
@@ -106,6 +134,8 @@ class WordPairResult:
     spearman: float  # nan when fewer than two pairs are known
     pearson: float
     case_insensitive: bool = True
+    from_ngrams: int = 0  # pairs evaluated with a word out of the vocabulary (from its n-grams alone)
+    subwords: bool = False  # the model has n-grams
 
     @property
     def oov_ratio(self) -> float:
@@ -114,6 +144,8 @@ class WordPairResult:
 
     def to_dict(self) -> dict:
         out = asdict(self)
+        if not self.subwords:  # plain vectors: the keys they always had
+            del out["from_ngrams"], out["subwords"]
         out["oov_ratio"] = self.oov_ratio
         return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in out.items()}
 
@@ -127,11 +159,15 @@ class EvaluationReport:
     dim: int
     analogies: AnalogyResult | None
     similarity: list[WordPairResult]
+    subwords: dict | None = None  # {"minn", "maxn", "bucket"} of a model with n-grams
 
     def to_dict(self) -> dict:
-        return {"vectors": self.vectors, "words": self.words, "dim": self.dim,
-                "analogies": self.analogies.to_dict() if self.analogies else None,
-                "similarity": [r.to_dict() for r in self.similarity]}
+        out = {"vectors": self.vectors, "words": self.words, "dim": self.dim,
+               "analogies": self.analogies.to_dict() if self.analogies else None,
+               "similarity": [r.to_dict() for r in self.similarity]}
+        if self.subwords:
+            out["subwords"] = self.subwords
+        return out
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
@@ -149,6 +185,9 @@ class EvaluationReport:
     def format(self) -> str:
         """A human-readable report: tables for analogies and word pairs."""
         parts = [f"{self.vectors}: {self.words:,} words, {self.dim} dimensions"]
+        if self.subwords:
+            parts[0] += (f", n-grams of {self.subwords['minn']}-{self.subwords['maxn']} characters in "
+                         f"{self.subwords['bucket']:,} buckets (unseen words answered from n-grams)")
         if self.analogies:
             parts.append(format_analogies(self.analogies))
         if self.similarity:
@@ -270,6 +309,53 @@ class _Keys:
         return word.upper() if self.case_insensitive else word
 
 
+class _Outside:
+    """Vectors of words outside the first ``n`` (the evaluation keys) of a model with subwords.
+
+    A word the model knows further on gets its vocabulary vector (with case
+    insensitivity, its first case variant's); any other its n-gram vector. ``kind``
+    per word: 0 no vector (no n-grams), 1 vocabulary vector, 2 from n-grams alone.
+    """
+
+    def __init__(self, wv: WordVectors, keys: _Keys, n: int, words: list[str]):
+        self.index = {w: i for i, w in enumerate(words)}
+        self.vectors = np.zeros((len(words), wv.dim), dtype=np.float32)
+        self.kind = np.zeros(len(words), dtype=np.int8)
+        self.unit = self.vectors
+        if not words:
+            return
+        full = _Keys(wv, len(wv), keys.case_insensitive).row if n < len(wv) else {}
+        unseen = []
+        for i, w in enumerate(words):
+            row = full.get(keys.key(w))
+            if row is not None:
+                self.vectors[i] = wv.vectors[row]
+                self.kind[i] = 1
+            else:
+                unseen.append(i)
+        if unseen:
+            built, used = wv.subwords.mean_vectors([words[i] for i in unseen])
+            unseen_arr = np.array(unseen, dtype=np.int64)
+            self.vectors[unseen_arr] = built
+            self.kind[unseen_arr] = np.where(used > 0, 2, 0)
+        self.unit = unit_rows(self.vectors)
+
+    def get(self, word: str) -> tuple[int, int]:
+        """(position among the words, kind) of ``word``."""
+        i = self.index[word]
+        return i, int(self.kind[i])
+
+
+def _outside_words(keys: _Keys, questions) -> list[str]:
+    """The distinct words of ``questions`` (tuples of words) without an evaluation key."""
+    seen: dict[str, None] = {}
+    for words in questions:
+        for w in words:
+            if keys.key(w) not in keys.row:
+                seen.setdefault(w)
+    return list(seen)
+
+
 def _restricted(wv: WordVectors, restrict_vocab: int | None) -> int:
     if restrict_vocab is not None and restrict_vocab < 0:
         raise FastW2VError(f"restrict_vocab must be 0 or more (got {restrict_vocab})")
@@ -288,7 +374,8 @@ def evaluate_analogies(vectors, path: str | os.PathLike | None = None, *,
     ``vectors``: a :class:`~fastw2v.vectors.query.WordVectors`, a vectors file or a trained
     model. ``restrict_vocab``: only the first N words take part (0 or None: all).
     ``dummy4unknown``: count questions with unknown words as wrong instead of
-    skipping them. Equal to gensim's ``evaluate_word_analogies`` with the same arguments.
+    skipping them. Equal to gensim's ``evaluate_word_analogies`` with the same arguments
+    (for vectors without subwords; with subwords see the module's notes).
     """
     start = time.perf_counter()
     wv = as_word_vectors(vectors)
@@ -298,12 +385,25 @@ def evaluate_analogies(vectors, path: str | os.PathLike | None = None, *,
     n = _restricted(wv, restrict_vocab)
     keys = _Keys(wv, n, case_insensitive)
 
+    outside = None  # vectors for question words a, b, c outside the candidates (subwords only)
+    if wv.subwords is not None:
+        asked = [words[:3] for _, qs in sections for words in qs if keys.key(words[3]) in keys.row]
+        outside = _Outside(wv, keys, n, _outside_words(keys, asked))
+
     questions: list[tuple[int, int, int, int]] = []
     owner: list[int] = []  # section of each answerable question
     results = [AnalogySection(name) for name, _ in sections]
     for s, (_, qs) in enumerate(sections):
         for words in qs:
             rows = [keys.row.get(keys.key(w)) for w in words]
+            from_ngrams = False
+            if outside is not None and rows[3] is not None:
+                for k in range(3):
+                    if rows[k] is None:
+                        i, kind = outside.get(words[k])
+                        if kind:
+                            rows[k] = n + i  # a row of the question vectors after the candidates
+                            from_ngrams |= kind == 2
             if None in rows:
                 results[s].oov += 1
                 if dummy4unknown:
@@ -311,9 +411,11 @@ def evaluate_analogies(vectors, path: str | os.PathLike | None = None, *,
                 continue
             questions.append(tuple(rows))
             owner.append(s)
+            results[s].from_ngrams += from_ngrams
     if questions:
         q = np.array(questions, dtype=np.int64)
-        predicted = solve_analogies(wv.unit[:n], q[:, :3], method, keys.variants)
+        predicted = solve_analogies(wv.unit[:n], q[:, :3], method, keys.variants,
+                                    extra=outside.unit if outside is not None and len(outside.index) else None)
         right = (predicted >= 0) & (keys.first[predicted] == q[:, 3])
         owner_arr = np.array(owner, dtype=np.int64)
         correct = np.bincount(owner_arr[right], minlength=len(results))
@@ -329,17 +431,20 @@ def evaluate_analogies(vectors, path: str | os.PathLike | None = None, *,
         total.add(section)
     return AnalogyResult(path=str(path), method=method, restrict_vocab=n, words=len(wv),
                          case_insensitive=case_insensitive, sections=results, semantic=semantic,
-                         syntactic=syntactic, total=total, seconds=time.perf_counter() - start)
+                         syntactic=syntactic, total=total, seconds=time.perf_counter() - start,
+                         subwords=wv.subwords is not None)
 
 
 def solve_analogies(unit: np.ndarray, abc: np.ndarray, method: str = "3cosadd",
-                    variants: dict[int, list[int]] | None = None) -> np.ndarray:
+                    variants: dict[int, list[int]] | None = None,
+                    extra: np.ndarray | None = None) -> np.ndarray:
     """Answer "a is to b as c is to ?" for each row ``(a, b, c)`` of ``abc``.
 
     ``unit``: unit-length vectors of the candidate words; ``abc``: their rows. The answer
     is the best row other than a, b, c (and the rows listed in ``variants`` for any
-    of them), by 3CosAdd or 3CosMul, or -1 if there is none. Questions go in
-    batches, one matrix product each.
+    of them), by 3CosAdd or 3CosMul, or -1 if there is none. ``extra``: unit vectors
+    of question words that are no candidates; row ``len(unit) + i`` of ``abc`` means
+    ``extra[i]``. Questions go in batches, one matrix product each.
     """
     method = check_analogy_method(method)
     n_words = len(unit)
@@ -357,17 +462,19 @@ def solve_analogies(unit: np.ndarray, abc: np.ndarray, method: str = "3cosadd",
     extra_r_arr = np.array(extra_r, dtype=np.int64)
 
     if method == "3cosmul":
-        return _solve_cosmul(unit, abc, extra_q_arr, extra_r_arr)
+        return _solve_cosmul(unit, abc, extra_q_arr, extra_r_arr, extra)
     batch = max(1, min(1024, _SCORES_PER_BATCH // max(1, n_words)))
     predicted = np.empty(n_questions, dtype=np.int64)
     unit_t = np.ascontiguousarray(unit.T)
     for start in range(0, n_questions, batch):
         end = min(n_questions, start + batch)
         a, b, c = (abc[start:end, k] for k in range(3))
-        scores = (unit[b] + unit[c] - unit[a]) @ unit_t  # cosine with b - a + c, up to its length
+        ua, ub, uc = (_gather(unit, extra, r) for r in (a, b, c))
+        scores = (ub + uc - ua) @ unit_t  # cosine with b - a + c, up to its length
         rows = np.arange(end - start)
         for r in (a, b, c):
-            scores[rows, r] = -np.inf
+            candidate = r < n_words
+            scores[rows[candidate], r[candidate]] = -np.inf
         if len(extra_q_arr):
             sel = (extra_q_arr >= start) & (extra_q_arr < end)
             scores[extra_q_arr[sel] - start, extra_r_arr[sel]] = -np.inf
@@ -377,8 +484,19 @@ def solve_analogies(unit: np.ndarray, abc: np.ndarray, method: str = "3cosadd",
     return predicted
 
 
+def _gather(unit: np.ndarray, extra: np.ndarray | None, rows: np.ndarray) -> np.ndarray:
+    """``unit[rows]``, where a row past the end of ``unit`` means a row of ``extra``."""
+    if extra is None:
+        return unit[rows]
+    out = np.empty((len(rows), unit.shape[1]), dtype=np.float32)
+    inside = rows < len(unit)
+    out[inside] = unit[rows[inside]]
+    out[~inside] = extra[rows[~inside] - len(unit)]
+    return out
+
+
 def _solve_cosmul(unit: np.ndarray, abc: np.ndarray, extra_q: np.ndarray,
-                  extra_r: np.ndarray) -> np.ndarray:
+                  extra_r: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
     """3CosMul answers. Per batch, one matrix product gives the shifted cosines of the
     batch's distinct question words with every word; a Numba loop combines them."""
     n_words, n_questions = len(unit), len(abc)
@@ -400,7 +518,7 @@ def _solve_cosmul(unit: np.ndarray, abc: np.ndarray, extra_q: np.ndarray,
     for start in range(0, n_questions, batch):
         end = min(n_questions, start + batch)
         rows, inverse = np.unique(abc[start:end, :3], return_inverse=True)
-        shifted = (1 + unit[rows] @ unit_t) / 2  # gensim's (1 + cos) / 2, float32
+        shifted = (1 + _gather(unit, extra, rows) @ unit_t) / 2  # gensim's (1 + cos) / 2, float32
         inverse = inverse.reshape(-1, 3)
         predicted[start:end] = _cosmul_argmax(shifted, np.ascontiguousarray(inverse),
                                               ptr[start:end + 1], excluded, np.float32(COSMUL_EPSILON))
@@ -442,30 +560,47 @@ def evaluate_word_pairs(vectors, path: str | os.PathLike, *, restrict_vocab: int
 
     Pairs with a word outside the first ``restrict_vocab`` words (None or 0: all) are
     left out, or with ``dummy4unknown`` given similarity 0. Equal to gensim's
-    ``evaluate_word_pairs`` with the same arguments.
+    ``evaluate_word_pairs`` with the same arguments. With subwords, such a word gets
+    the model's vector for it (see the module's notes) and the pair is left out only
+    when the word has no n-gram.
     """
     wv = as_word_vectors(vectors)
     path = Path(path)
     pairs = read_word_pairs(path)
-    keys = _Keys(wv, _restricted(wv, restrict_vocab), case_insensitive)
-    gold, rows1, rows2 = [], [], []
-    oov = 0
+    n = _restricted(wv, restrict_vocab)
+    keys = _Keys(wv, n, case_insensitive)
+    outside = None
+    if wv.subwords is not None:
+        outside = _Outside(wv, keys, n, _outside_words(keys, [(w1, w2) for w1, w2, _ in pairs]))
+
+    def vector(word: str, row: int | None) -> tuple[np.ndarray | None, bool]:
+        if row is not None:
+            return wv.vectors[row], False
+        if outside is None:
+            return None, False
+        i, kind = outside.get(word)
+        return (outside.vectors[i] if kind else None), kind == 2
+
+    gold, model = [], []
+    oov = from_ngrams = 0
     for w1, w2, score in pairs:
-        r1, r2 = keys.row.get(keys.key(w1)), keys.row.get(keys.key(w2))
-        if r1 is None or r2 is None:
+        v1, built1 = vector(w1, keys.row.get(keys.key(w1)))
+        v2, built2 = vector(w2, keys.row.get(keys.key(w2)))
+        if v1 is None or v2 is None:
             oov += 1
-            if not dummy4unknown:
-                continue
-            r1 = r2 = -1
+            if dummy4unknown:
+                gold.append(score)
+                model.append(0.0)
+            continue
+        from_ngrams += built1 or built2
         gold.append(score)
-        rows1.append(r1)
-        rows2.append(r2)
-    model = [_cosine(wv.vectors[i], wv.vectors[j]) if i >= 0 else 0.0 for i, j in zip(rows1, rows2)]
+        model.append(_cosine(v1, v2))
     gold_arr = np.array(gold, dtype=np.float64)
     model64 = np.array(model, dtype=np.float64)
     return WordPairResult(path=str(path), pairs=len(pairs), evaluated=len(gold), oov=oov,
                           spearman=spearman(gold_arr, model64), pearson=pearson(gold_arr, model64),
-                          case_insensitive=case_insensitive)
+                          case_insensitive=case_insensitive, from_ngrams=from_ngrams,
+                          subwords=wv.subwords is not None)
 
 
 def _cosine(v1: np.ndarray, v2: np.ndarray) -> float:
@@ -542,7 +677,9 @@ def evaluate(vectors, analogies: str | os.PathLike | None = None,
         result = evaluate_analogies(wv, analogies, restrict_vocab=restrict_vocab,
                                     case_insensitive=case_insensitive, method=method)
     pairs = [evaluate_word_pairs(wv, p, case_insensitive=case_insensitive) for p in similarity or []]
-    return EvaluationReport(vectors=name, words=len(wv), dim=wv.dim, analogies=result, similarity=pairs)
+    sub = wv.subwords
+    return EvaluationReport(vectors=name, words=len(wv), dim=wv.dim, analogies=result, similarity=pairs,
+                            subwords={"minn": sub.minn, "maxn": sub.maxn, "bucket": sub.bucket} if sub else None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -563,19 +700,28 @@ def format_analogies(result: AnalogyResult) -> str:
 
     width = max(len("section"), *(len(s.name) for s in result.sections))
     header = f"{'section':<{width}}  {'correct':>8}  {'answered':>8}  {'accuracy':>8}  {'oov':>6}"
+    if result.subwords:
+        header += f"  {'ngrams':>6}"
     rule = "-" * len(header)
 
     def row(s: AnalogySection) -> str:
         accuracy = _percent(s.correct, s.evaluated)
-        return f"{s.name:<{width}}  {s.correct:>8,}  {s.evaluated:>8,}  {accuracy:>8}  {s.oov:>6,}"
+        line = f"{s.name:<{width}}  {s.correct:>8,}  {s.evaluated:>8,}  {accuracy:>8}  {s.oov:>6,}"
+        return line + f"  {s.from_ngrams:>6,}" if result.subwords else line
 
     total = result.total
     lines = [title, header, rule, *(row(s) for s in result.sections), rule,
-             row(result.semantic), row(result.syntactic), row(AnalogySection("total", total.correct,
-                                                                            total.evaluated, total.oov))]
+             row(result.semantic), row(result.syntactic),
+             row(AnalogySection("total", total.correct, total.evaluated, total.oov, total.from_ngrams))]
     scope = among.removeprefix("all ")
-    lines.append(f"{total.oov:,} of {total.oov + total.evaluated:,} questions skipped: a word is not "
-                 f"among the {scope}")
+    asked = total.oov + total.evaluated
+    if not result.subwords:
+        lines.append(f"{total.oov:,} of {asked:,} questions skipped: a word is not among the {scope}")
+    else:
+        lines.append(f"{total.oov:,} of {asked:,} questions skipped: the answer is not among the {scope}, "
+                     f"or a question word has no n-grams")
+        lines.append(f"{total.from_ngrams:,} of {asked:,} questions answered from n-grams (ngrams): a "
+                     f"question word is out of the vocabulary")
     return "\n".join(lines)
 
 
@@ -583,12 +729,19 @@ def format_word_pairs(results: list[WordPairResult]) -> str:
     """A table: pairs, OOV ratio, Spearman and Pearson per word-pair file."""
     width = max(len("file"), *(len(Path(r.path).name) for r in results))
     header = f"{'file':<{width}}  {'pairs':>6}  {'oov':>6}  {'spearman':>8}  {'pearson':>8}"
+    subwords = any(r.subwords for r in results)
+    if subwords:
+        header += f"  {'ngrams':>6}"
 
     def number(x: float) -> str:
         return "-" if math.isnan(x) else f"{x:.4f}"
 
     lines = ["Word similarity (cosine vs human scores)", header, "-" * len(header)]
     for r in results:
-        lines.append(f"{Path(r.path).name:<{width}}  {r.pairs:>6,}  {_percent(r.oov, r.pairs):>6}  "
-                     f"{number(r.spearman):>8}  {number(r.pearson):>8}")
+        line = (f"{Path(r.path).name:<{width}}  {r.pairs:>6,}  {_percent(r.oov, r.pairs):>6}  "
+                f"{number(r.spearman):>8}  {number(r.pearson):>8}")
+        lines.append(line + f"  {r.from_ngrams:>6,}" if subwords else line)
+    if subwords:
+        lines.append("ngrams: pairs answered from n-grams (a word out of the vocabulary); "
+                     "oov: pairs left out")
     return "\n".join(lines)
