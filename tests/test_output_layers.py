@@ -107,7 +107,8 @@ def run_step(loss, rule, syn0, syn1, ctx, alpha, rng=np.uint64(7)):
     ctx = np.array(ctx, np.int32)
     inputs = WordRows(V)
     scratch = kernels.new_scratch(loss, inputs, 4, syn0)
-    total, _ = kernels.centre_step(rule, loss, inputs, syn0, syn1, CENTER, ctx, len(ctx), outs, n_out,
+    total, _ = kernels.centre_step(rule, loss, inputs, syn0, syn1, CENTER, ctx, np.arange(len(ctx)), len(ctx),
+                                   outs, n_out,
                                    labels, scratch, alpha, True, rng_after if rule == kernels.SG_PAIRS else rng)
     return total, outs
 

@@ -80,8 +80,16 @@ def run_subword_step(rule, syn0, syn1, inputs, ctx, alpha, bias):
     labels = np.zeros(8, np.float64)
     n_out, rng = draw_outputs_py(loss, outs, labels, np.uint64(11))
     scratch = kernels.new_scratch(loss, inputs, 4, syn0)
-    total, _ = kernels.centre_step(rule, loss, inputs, syn0, syn1, CENTER, np.array(ctx, np.int32), len(ctx),
-                                   outs, n_out, labels, scratch, alpha, True, rng)
+    slots = np.arange(len(ctx))
+    cached = rule != kernels.SG_PAIRS  # through the window cache, as the kernel trains them
+    if cached:
+        for b, c in enumerate(ctx):
+            kernels._cache_word(inputs, syn0, c, b, scratch)
+    total, _ = kernels.centre_step(rule, loss, inputs, syn0, syn1, CENTER, np.array(ctx, np.int32), slots,
+                                   len(ctx), outs, n_out, labels, scratch, alpha, True, rng)
+    if cached:
+        for b, c in enumerate(ctx):
+            kernels._uncache_word(inputs, syn0, c, b, scratch)
     return total, outs[1:K + 1].tolist()
 
 

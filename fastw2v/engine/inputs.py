@@ -43,6 +43,11 @@ def prefetch_input(inputs, syn0, word):
     """Ask for the cache lines of every row of ``word`` (a hint; changes no result)."""
 
 
+def window_cached(inputs):
+    """Whether the kernel keeps each word's input vector for its whole stay in the window
+    (:func:`fastw2v.engine.kernels.train_epoch`): worth it when a word has many rows."""
+
+
 @overload(rows_of, inline="always")
 def _rows_of(inputs, word, rows, at):
     if getattr(inputs, "instance_class", None) is WordRows:
@@ -100,4 +105,12 @@ def _prefetch_input(inputs, syn0, word):
             for k in range(inputs.offsets[word], inputs.offsets[word + 1]):
                 prefetch_row(syn0, inputs.ngrams[k])
         return prefetch_all
+
+
+@overload(window_cached, inline="always")
+def _window_cached(inputs):
+    if getattr(inputs, "instance_class", None) is WordRows:
+        return lambda inputs: False
+    if getattr(inputs, "instance_class", None) is SubwordRows:
+        return lambda inputs: True
 

@@ -38,7 +38,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit, prange
 
-from .inputs import max_rows, prefetch_input, rows_of, word_input
+from .inputs import max_rows, prefetch_input, rows_of, window_cached, word_input
 from .intrinsics import load_relaxed, prefetch_row
 from .losses import (
     draw_outputs,
@@ -78,7 +78,11 @@ Counters.__doc__ = """Written while the kernel runs: corpus words done and loss 
 (PROGRESS_STRIDE apart), the learning rate at each chunk's start; read: stop[0],
 which makes the workers stop before their next chunk, and whether to sum the loss."""
 Scratch = namedtuple("Scratch", ["rows", "starts", "in_block", "out_block", "grad", "acc", "hidden",
-                                 "offsets", "gsum"])
+                                 "offsets", "gsum", "win_vec", "win_grad", "win_rows"])
+Scratch.__doc__ = """One worker's scratch arrays. The ``win_*`` arrays are the window cache (see
+:func:`train_epoch`): for each of the 2 * window + 1 positions a sentence can have in the
+window, the word's input vector as it stands, the gradient it has gathered since it came in,
+and its row count."""
 
 
 # ---------------------------------------------------------------- row helpers
@@ -114,9 +118,37 @@ def _add_to_rows(matrix, rows, lo, hi, delta):
             matrix[row, d] += delta[d]
 
 
+# ---------------------------------------------------------------- the window cache
+@njit(cache=True, inline="always", fastmath=True)
+def _add_to_cached(scratch, slot, delta):
+    """A cached word's rows all get ``delta``: its input vector (their mean) moves by
+    ``delta`` at once, and the rows get it when the word leaves the window."""
+    for d in range(delta.shape[0]):
+        scratch.win_vec[slot, d] += delta[d]
+        scratch.win_grad[slot, d] += delta[d]
+
+
+# (Not inlined: a write through the scratch tuple in the parallel loop's body would be lost.)
+@njit(cache=True, fastmath=True)
+def _cache_word(inputs, syn0, word, slot, scratch):
+    """Bring ``word`` into the window cache at ``slot``: its input vector, no gradient yet."""
+    n = rows_of(inputs, word, scratch.rows, 0)
+    word_input(inputs, syn0, scratch.rows, 0, n, scratch.win_vec[slot])
+    scratch.win_rows[slot] = n
+    for d in range(syn0.shape[1]):
+        scratch.win_grad[slot, d] = 0.0
+
+
+@njit(cache=True, fastmath=True)
+def _uncache_word(inputs, syn0, word, slot, scratch):
+    """``word`` leaves the window: every one of its rows gets the gradient it gathered."""
+    n = rows_of(inputs, word, scratch.rows, 0)
+    _add_to_rows(syn0, scratch.rows, 0, n, scratch.win_grad[slot])
+
+
 # ---------------------------------------------------------------- the two steps
 @njit(cache=True, fastmath=True)
-def shared_step(loss, inputs, syn0, syn1, n_in, outs, n_out, labels, scratch, alpha, report_loss):
+def shared_step(loss, inputs, syn0, syn1, n_in, slots, outs, n_out, labels, scratch, alpha, report_loss):
     """Inputs 0..n_in-1 (rows ``scratch.rows[starts[b]:starts[b+1]]``) share the outputs
     ``outs[:n_out]``: scores = In (n_in x D) . Out^T (D x n_out), then the gradients of
     both sides from the same scores. Returns the loss before the update (float64) when
@@ -125,8 +157,13 @@ def shared_step(loss, inputs, syn0, syn1, n_in, outs, n_out, labels, scratch, al
     grad, acc, offsets, gsum = scratch.grad, scratch.acc, scratch.offsets, scratch.gsum
     dim = syn0.shape[1]
     total = 0.0
+    cached = window_cached(inputs)
     for b in range(n_in):
-        word_input(inputs, syn0, rows, starts[b], starts[b + 1], in_block[b])
+        if cached:
+            for d in range(dim):
+                in_block[b, d] = scratch.win_vec[slots[b], d]
+        else:
+            word_input(inputs, syn0, rows, starts[b], starts[b + 1], in_block[b])
     _gather_rows(syn1, outs, n_out, out_block)
     logit_offsets(loss, outs, n_out, offsets)
     for b in range(n_in):
@@ -145,7 +182,10 @@ def shared_step(loss, inputs, syn0, syn1, n_in, outs, n_out, labels, scratch, al
             g = grad[b, k]
             for d in range(dim):
                 acc[d] += g * out_block[k, d]
-        _add_to_rows(syn0, rows, starts[b], starts[b + 1], acc)
+        if cached:
+            _add_to_cached(scratch, slots[b], acc)
+        else:
+            _add_to_rows(syn0, rows, starts[b], starts[b + 1], acc)
     for k in range(n_out):
         for d in range(dim):
             acc[d] = 0.0
@@ -197,8 +237,32 @@ def sequential_step(loss, syn0, syn1, lo, hi, outs, n_out, labels, scratch, alph
     return total
 
 
+@njit(cache=True, fastmath=True)
+def cached_cbow_step(loss, syn0, syn1, n_ctx, slots, outs, n_out, labels, scratch, alpha, report_loss):
+    """CBOW from the window cache: the input is the mean of every row of the context,
+    made from each word's mean and row count; every row gets the whole error (through
+    the cache). Returns the loss."""
+    hidden, win_vec = scratch.hidden, scratch.win_vec
+    dim = syn0.shape[1]
+    n_rows = 0
+    for d in range(dim):
+        hidden[d] = 0.0
+    for b in range(n_ctx):
+        k = scratch.win_rows[slots[b]]
+        n_rows += k
+        for d in range(dim):
+            hidden[d] += k * win_vec[slots[b], d]
+    inv = np.float32(1.0) / n_rows
+    for d in range(dim):
+        hidden[d] *= inv
+    total = sequential_step(loss, syn0, syn1, 0, 0, outs, n_out, labels, scratch, alpha, report_loss)
+    for b in range(n_ctx):
+        _add_to_cached(scratch, slots[b], scratch.acc)
+    return total
+
+
 @njit(cache=True, inline="always")
-def centre_step(rule, loss, inputs, syn0, syn1, centre, ctx, n_ctx, outs, n_out, labels, scratch,
+def centre_step(rule, loss, inputs, syn0, syn1, centre, ctx, slots, n_ctx, outs, n_out, labels, scratch,
                 alpha, report_loss, rng):
     """Every update for one centre word and its context ``ctx[:n_ctx]``; returns (loss, rng).
 
@@ -206,13 +270,19 @@ def centre_step(rule, loss, inputs, syn0, syn1, centre, ctx, n_ctx, outs, n_out,
     caller, for SG_SHARED and CBOW; SG_PAIRS draws fresh outputs for every pair.
     """
     rows, starts = scratch.rows, scratch.starts
+    if window_cached(inputs) and rule != SG_PAIRS:  # the context's input vectors are in the cache
+        if rule == SG_SHARED:
+            return shared_step(loss, inputs, syn0, syn1, n_ctx, slots, outs, n_out, labels, scratch, alpha,
+                               report_loss), rng
+        return cached_cbow_step(loss, syn0, syn1, n_ctx, slots, outs, n_out, labels, scratch, alpha,
+                                report_loss), rng
     n_rows = 0
     starts[0] = 0
     for b in range(n_ctx):
         n_rows += rows_of(inputs, ctx[b], rows, n_rows)
         starts[b + 1] = n_rows
     if rule == SG_SHARED:
-        return shared_step(loss, inputs, syn0, syn1, n_ctx, outs, n_out, labels, scratch, alpha,
+        return shared_step(loss, inputs, syn0, syn1, n_ctx, slots, outs, n_out, labels, scratch, alpha,
                            report_loss), rng
     if rule == CBOW:
         _mean_of_rows(syn0, rows, 0, n_rows, scratch.hidden)
@@ -238,7 +308,10 @@ def new_scratch(loss, inputs, window, syn0):
                    np.empty((n_out, dim), dtype=syn0.dtype),
                    np.empty((2 * window, n_out), dtype=syn0.dtype),
                    np.empty(dim, dtype=syn0.dtype), np.empty(dim, dtype=syn0.dtype),
-                   np.zeros(n_out, dtype=syn0.dtype), np.zeros(n_out, dtype=syn0.dtype))
+                   np.zeros(n_out, dtype=syn0.dtype), np.zeros(n_out, dtype=syn0.dtype),
+                   np.zeros((2 * window + 1, dim), dtype=syn0.dtype),
+                   np.zeros((2 * window + 1, dim), dtype=syn0.dtype),
+                   np.zeros(2 * window + 1, dtype=np.int64))
 
 
 # ---------------------------------------------------------------- one epoch
@@ -268,9 +341,11 @@ def train_epoch(syn0, syn1, corpus, inputs, loss, schedule, counters, epoch, chu
             start = sentence_ends[s - 1] if s > 0 else 0
             longest = max(longest, sentence_ends[s] - start)
     n_out_max = max_outputs(loss)
+    n_slots = 2 * window + 1  # window cache slots: positions i - window .. i + window
     for t in prange(n_workers):
         sentence = np.empty(longest, dtype=np.int32)
         ctx = np.empty(2 * window, dtype=np.int32)
+        slots = np.empty(2 * window, dtype=np.int64)  # window cache slot of each context word
         outs = np.empty((2, n_out_max), dtype=np.int32)  # this centre's and the next one's
         labels = np.zeros((2, n_out_max), dtype=np.float32)
         n_outs = np.zeros(2, dtype=np.int64)
@@ -301,7 +376,17 @@ def train_epoch(syn0, syn1, corpus, inputs, loss, schedule, counters, epoch, chu
                     length += 1
                 if length > 0 and rule != SG_PAIRS:
                     n_outs[0], rng = draw_outputs(loss, sentence[0], outs[0], labels[0], rng)
+                cached = window_cached(inputs) and rule != SG_PAIRS
+                loaded = -1  # the last sentence position brought into the window cache
                 for i in range(length):
+                    if cached:  # the window reaches position i + window: bring it in, and let
+                        # the position that no centre will reach again go (2 * window + 1 back)
+                        while loaded < min(i + window, length - 1):
+                            loaded += 1
+                            slot = loaded % n_slots
+                            if loaded >= n_slots:
+                                _uncache_word(inputs, syn0, sentence[loaded - n_slots], slot, scratch)
+                            _cache_word(inputs, syn0, sentence[loaded], slot, scratch)
                     now = i & 1
                     if rule != SG_PAIRS and i + 1 < length:
                         # Draw the next centre's outputs now and prefetch their rows (and
@@ -318,13 +403,17 @@ def train_epoch(syn0, syn1, corpus, inputs, loss, schedule, counters, epoch, chu
                     for j in range(max(0, i - reach), min(length, i + reach + 1)):
                         if j != i:
                             ctx[n_ctx] = sentence[j]
+                            slots[n_ctx] = j % n_slots
                             n_ctx += 1
                     if n_ctx == 0:
                         continue
-                    step_loss, rng = centre_step(rule, loss, inputs, syn0, syn1, sentence[i], ctx,
+                    step_loss, rng = centre_step(rule, loss, inputs, syn0, syn1, sentence[i], ctx, slots,
                                                  n_ctx, outs[now], n_outs[now], labels[now], scratch,
                                                  a, report_loss, rng)
                     chunk_loss += step_loss
+                if cached:  # the sentence ends: every word still in the window leaves
+                    for p in range(max(0, loaded + 1 - n_slots), loaded + 1):
+                        _uncache_word(inputs, syn0, sentence[p], p % n_slots, scratch)
                 progress[t * PROGRESS_STRIDE] += end - start
             losses[t * PROGRESS_STRIDE] += chunk_loss
             chunk_done[c] = 1
