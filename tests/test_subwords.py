@@ -260,3 +260,39 @@ def test_bad_subword_options_give_one_line(tmp_path, args, message):
     done = subprocess.run([*fastw2v_script(), "train", str(tmp_path / "c.txt"), "-o", str(tmp_path / "v.txt"),
                            *args], capture_output=True, text=True, env=cli_env(), timeout=300)
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and message in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("model", ["sg", "cbow"])
+@pytest.mark.parametrize("loss", ["ns", "nce", "hs"])
+def test_window_cache_trains_as_the_uncached_kernel(model, loss):
+    """With subwords the kernel keeps each context word's input vector in a cache while it
+    is in the window, and adds its gathered gradient to its rows when it leaves. On
+    sentences where no word repeats (so no two cached copies of one row exist), that is
+    the uncached kernel's training up to float rounding: the same input side without
+    n-grams (SubwordRows with none) against WordRows, which reads and writes the rows
+    for every centre."""
+    from fastw2v.engine.inputs import WordRows
+    from fastw2v.engine.losses import output_rows
+    from fastw2v.text.corpus import EncodedCorpus
+    from fastw2v.training.model import engine_for, initial_vectors
+    from fastw2v.training.options import TrainOptions
+
+    rng = np.random.default_rng(0)
+    V = 60
+    sentences = [rng.permutation(V)[:20] for _ in range(1500)]
+    encoded = EncodedCorpus(np.concatenate(sentences).astype(np.int32),
+                            np.cumsum([len(s) for s in sentences]).astype(np.int64))
+    counts = np.bincount(encoded.tokens, minlength=V).astype(np.int64)
+    opts = TrainOptions(model=model, loss=loss, dim=16, window=3, epochs=2, threads=1, min_count=1,
+                        sample=0).resolved()
+    trained = []
+    for inputs in (WordRows(V), SubwordRows(np.zeros(V + 1, np.int64), np.zeros(0, np.int32), 1)):
+        syn0, syn1 = initial_vectors(V, 16, 1, output_rows(loss, V))
+        bias = np.zeros(V, np.float32) if loss == "nce" else None
+        engine = engine_for(opts, syn0, syn1, bias, counts, encoded, inputs=inputs)
+        for epoch in range(2):
+            engine.run(epoch, 0, engine.n_chunks, np.zeros(engine.n_chunks, np.uint8))
+        trained.append((syn0.copy(), syn1.copy()))
+    for a, b in zip(*trained):
+        np.testing.assert_allclose(a, b, rtol=0, atol=2e-4 * np.abs(a).max())
+    assert np.abs(trained[0][0] - initial_vectors(V, 16, 1)[0]).max() > 0.1  # it trained
