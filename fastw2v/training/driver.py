@@ -203,7 +203,7 @@ def resume(checkpoint: str | os.PathLike, *, cache_dir: str | os.PathLike | None
         cache_dir = kept["dir"]  # a stream's entry lives only where its run put it
     store = store or corpus_store(source, cache_dir, tmp_dir, in_memory)
     opts = model.options
-    with _store_kept_for_checkpoints(store, control):
+    with _store_kept_for_checkpoints(store, control, resumed_from=checkpoint):
         t0 = time.perf_counter()
         _, encoded, how, entry = prepare_corpus(source, opts, model.vocab, store, control.display)
         if state.chunk_done.shape[0] != chunk_layout(encoded.sentence_ends).shape[0] - 1:
@@ -253,15 +253,21 @@ def corpus_store(source: Corpus, cache_dir, tmp_dir, in_memory: bool) -> CacheDi
 
 
 @contextlib.contextmanager
-def _store_kept_for_checkpoints(store: CacheDir | None, control: RunControl):
+def _store_kept_for_checkpoints(store: CacheDir | None, control: RunControl, resumed_from=None):
     """Remove a temporary cache when the run ends, unless it stops unfinished after a
-    checkpoint: the checkpoint names the cache (``info["cache"]``) and resuming uses it."""
+    checkpoint: the checkpoint names the cache (``info["cache"]``) and resuming uses it.
+
+    A resumed run that fails keeps the cache its checkpoint names while that checkpoint
+    is on disk: for a corpus read from a stream it is the only copy of the text.
+    """
     if store is not None:
         control.checkpoint_info["cache"] = {"dir": str(store.path), "temporary": store.temporary}
     try:
         yield
     except BaseException:
-        if store is not None and not (store.temporary and control.last_checkpoint is not None):
+        needed = control.last_checkpoint is not None or (
+            resumed_from is not None and os.path.isfile(resumed_from))
+        if store is not None and not (store.temporary and needed):
             store.remove()
         raise
     # A finished run's checkpoint (--checkpoint-every keeps it) is of use only with the
