@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 import numpy as np
+from numba import njit
 from numba.extending import overload
 
 from .intrinsics import prefetch_row
@@ -46,6 +47,21 @@ def prefetch_input(inputs, syn0, word):
 def window_cached(inputs):
     """Whether the kernel keeps each word's input vector for its whole stay in the window
     (:func:`fastw2v.engine.kernels.train_epoch`): worth it when a word has many rows."""
+
+
+@njit(cache=True, inline="always", fastmath=True)
+def mean_of_rows(matrix, rows, lo, hi, out):
+    """out = the mean of matrix[rows[i]] for lo <= i < hi (CBOW's hidden layer;
+    a subword's input)."""
+    for d in range(matrix.shape[1]):
+        out[d] = 0.0
+    for i in range(lo, hi):
+        row = rows[i]
+        for d in range(matrix.shape[1]):
+            out[d] += matrix[row, d]
+    inv = np.float32(1.0) / (hi - lo)
+    for d in range(matrix.shape[1]):
+        out[d] *= inv
 
 
 @overload(rows_of, inline="always")
@@ -82,17 +98,9 @@ def _word_input(inputs, syn0, rows, lo, hi, out):
                 out[d] = syn0[row, d]
         return copy_row
     if getattr(inputs, "instance_class", None) is SubwordRows:
-        def mean_of_rows(inputs, syn0, rows, lo, hi, out):
-            for d in range(syn0.shape[1]):
-                out[d] = syn0[rows[lo], d]
-            for i in range(lo + 1, hi):
-                row = rows[i]
-                for d in range(syn0.shape[1]):
-                    out[d] += syn0[row, d]
-            inv = np.float32(1.0) / (hi - lo)
-            for d in range(syn0.shape[1]):
-                out[d] *= inv
-        return mean_of_rows
+        def mean_of_its_rows(inputs, syn0, rows, lo, hi, out):
+            mean_of_rows(syn0, rows, lo, hi, out)
+        return mean_of_its_rows
 
 
 @overload(prefetch_input, inline="always")

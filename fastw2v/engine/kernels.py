@@ -38,7 +38,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit, prange
 
-from .inputs import max_rows, prefetch_input, rows_of, window_cached, word_input
+from .inputs import max_rows, mean_of_rows, prefetch_input, rows_of, window_cached, word_input
 from .intrinsics import load_relaxed, prefetch_row
 from .losses import (
     draw_outputs,
@@ -93,20 +93,6 @@ def _gather_rows(matrix, rows, n, block):
         row = rows[i]
         for d in range(matrix.shape[1]):
             block[i, d] = matrix[row, d]
-
-
-@njit(cache=True, inline="always", fastmath=True)
-def _mean_of_rows(matrix, rows, lo, hi, out):
-    """out = the mean of matrix[rows[i]] for lo <= i < hi (CBOW's hidden layer)."""
-    for d in range(matrix.shape[1]):
-        out[d] = 0.0
-    for i in range(lo, hi):
-        row = rows[i]
-        for d in range(matrix.shape[1]):
-            out[d] += matrix[row, d]
-    inv = np.float32(1.0) / (hi - lo)
-    for d in range(matrix.shape[1]):
-        out[d] *= inv
 
 
 @njit(cache=True, inline="always", fastmath=True)
@@ -285,7 +271,7 @@ def centre_step(rule, loss, inputs, syn0, syn1, centre, ctx, slots, n_ctx, outs,
         return shared_step(loss, inputs, syn0, syn1, n_ctx, slots, outs, n_out, labels, scratch, alpha,
                            report_loss), rng
     if rule == CBOW:
-        _mean_of_rows(syn0, rows, 0, n_rows, scratch.hidden)
+        mean_of_rows(syn0, rows, 0, n_rows, scratch.hidden)
         return sequential_step(loss, syn0, syn1, 0, n_rows, outs, n_out, labels, scratch, alpha,
                                report_loss), rng
     total = 0.0
