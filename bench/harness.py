@@ -16,7 +16,7 @@ from .corpus import PreparedCorpus, prepare_corpus
 from .evaluate import describe_evaluator, evaluate_in_subprocess, evaluator_unavailable
 from .machine import load_average, machine_facts
 from .measure import log_tail, run_measured
-from .report import _fmt_rate as fmt_rate
+from .report import fmt_rate
 from .report import save_to_results_dir, write_run_report, write_scaling_report
 from .tools import Settings, Tool, make_tools
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 
-def _fmt_rate(x):
+def fmt_rate(x):
     if x is None:
         return "-"
     if x >= 1e6:
@@ -97,7 +97,7 @@ def run_markdown(result: dict) -> str:
             continue
         ratio = t["ratio_to_fastw2v"]
         lines.append(
-            f"| {name} | {_fmt_s(t['median_wall_s'])} | {_fmt_rate(t['words_per_s'])} "
+            f"| {name} | {_fmt_s(t['median_wall_s'])} | {fmt_rate(t['words_per_s'])} "
             f"| {_fmt(ratio, '.2f')} | {_fmt(t['peak_rss_mb'], '.0f')} "
             f"| {_fmt(_q(t, 'analogy', 'total'))} | {_fmt(_q(t, 'analogy', 'semantic'))} "
             f"| {_fmt(_q(t, 'analogy', 'syntactic'))} | {_fmt(_q(t, 'ws353', 'spearman'), '.3f')} "
@@ -201,7 +201,7 @@ def _plt():
 
 def _rate_formatter():
     from matplotlib.ticker import FuncFormatter
-    return FuncFormatter(lambda v, _pos: _fmt_rate(v) if v > 0 else "0")
+    return FuncFormatter(lambda v, _pos: fmt_rate(v) if v > 0 else "0")
 
 
 def plot_speed_quality(result: dict, path: Path) -> bool:
@@ -278,7 +278,7 @@ def scaling_markdown(result: dict) -> str:
         for n in threads:
             d = per[str(n)]
             cells.append("failed" if not d["words_per_s"] else
-                         f"{_fmt_rate(d['words_per_s'])} ({d['speedup']:.2f}x)")
+                         f"{fmt_rate(d['words_per_s'])} ({d['speedup']:.2f}x)")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     for name in result["skipped"]:
         lines.append(f"| {name} | " + " | ".join("skipped" for _ in threads) + " |")

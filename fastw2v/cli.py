@@ -97,11 +97,19 @@ def _root() -> None:
     """Train word2vec embeddings (skip-gram and CBOW) fast on multicore CPUs."""
 
 
-_FLAGS = {"continue_from": "--continue"}  # parameters whose flag is not their name
+# Parameters (of the library's functions) whose flag is not their name with dashes.
+_FLAGS = {
+    "continue_from": "--continue",
+    "k": "-k",  # classes: kmeans_classes(vectors, k)
+    "sync_words": "--sync-every",  # train_distributed(..., sync_words=)
+    "client": "--dask",  # train_distributed(corpus, client)
+}
 
 
 def flag_of(field: str) -> str:
-    """The command line's flag for a field of :class:`fastw2v.TrainOptions` (or of ``train``)."""
+    """The command line's flag for a field named in a :class:`FastW2VError`: a field of
+    :class:`fastw2v.TrainOptions`, of ``train``, or a library function's parameter
+    (``min_count``: ``--min-count``, ``k``: ``-k``)."""
     return _FLAGS.get(field) or "--" + field.replace("_", "-")
 
 

@@ -74,10 +74,11 @@ def test_k_one_and_k_all():
 
 def test_errors():
     x = np.ones((5, 3), dtype=np.float32)
-    for k in (0, -1, 6):
-        with pytest.raises(FastW2VError):
+    for k, message in ((0, "^k must be 1 or more"), (-1, "^k must be 1 or more"),
+                       (6, r"^k 6 is more than the number of words \(5\)")):
+        with pytest.raises(FastW2VError, match=message):
             kmeans_classes(x, k)
-    with pytest.raises(FastW2VError):
+    with pytest.raises(FastW2VError, match="^iterations must be 1 or more"):
         kmeans_classes(x, 2, iterations=0)
     with pytest.raises(FastW2VError):
         save_classes("/nonexistent-dir/c.txt", ["a"], [0])
@@ -118,9 +119,13 @@ def test_cli_classes(tmp_path, capsys):
     bad = tmp_path / "bad.txt"
     assert main(["classes", str(vec), "-k", "0", "-o", str(bad)]) == 2
     assert main(["classes", str(vec), "-k", "101", "-o", str(bad)]) == 2
+    assert main(["classes", str(vec), "-k", "2", "-o", str(bad), "--iterations", "0"]) == 2
     assert main(["classes", str(tmp_path / "missing.txt"), "-k", "2", "-o", str(bad)]) == 2
     err = capsys.readouterr().err
-    assert err.count("fastw2v: error:") == 3 and "Traceback" not in err
+    assert err.count("fastw2v: error:") == 4 and "Traceback" not in err
+    assert "fastw2v: error: -k must be 1 or more (got 0)" in err
+    assert "fastw2v: error: -k 101 is more than the number of words (100)" in err
+    assert "fastw2v: error: --iterations must be 1 or more (got 0)" in err
     assert not bad.exists()
 
 

@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fastw2v import FastW2VError, Vocabulary
+from fastw2v.cli import flag_of
 from fastw2v.text.corpus import Corpus
 from fastw2v.text.encode import vocab_and_corpus
 
@@ -349,8 +350,9 @@ def test_bundled_text8_single_huge_line(text8_words, text8_counts):
 def test_empty_corpus_and_min_count_errors(tmp_path):
     with pytest.raises(FastW2VError, match="empty"):
         encode(write(tmp_path / "e.txt", b" \n\t\n"))
-    with pytest.raises(FastW2VError, match="min-count 3"):
+    with pytest.raises(FastW2VError, match=r"^no word reaches min_count 3 \(") as err:
         encode(write(tmp_path / "r.txt", b"a b a c\n"), min_count=3)
+    assert err.value.render(flag_of).startswith("no word reaches --min-count 3 (")  # the CLI's form
 
 
 # ---------------------------------------------------------------- random corpora
@@ -392,7 +394,7 @@ def _check_random(files, min_count, max_sentence_length, block_bytes, max_vocab_
         raw = ref_sentences(files, max_sentence_length)
         words, _ = ref_vocab(ref_byte_counts(raw, max_vocab_size), min_count)
         if not words:
-            with pytest.raises(FastW2VError, match="min-count"):
+            with pytest.raises(FastW2VError, match="reaches min_count"):
                 encode(paths, min_count=min_count, max_vocab_size=max_vocab_size,
                        max_sentence_length=max_sentence_length, block_bytes=block_bytes)
             return

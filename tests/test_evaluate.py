@@ -271,7 +271,7 @@ def test_defaults_use_shipped_data_and_fail_clearly_without_it(wv, monkeypatch, 
     assert Path(report.analogies.path).name == "questions-words.txt"
     assert [Path(r.path).name for r in report.similarity] == ["wordsim353.tsv", "simlex999.txt"]
     monkeypatch.setattr(ev, "DATA_DIR", tmp_path / "nowhere")
-    with pytest.raises(FastW2VError, match="pass --analogies and/or --similarity explicitly"):
+    with pytest.raises(FastW2VError, match="pass analogies and/or similarity explicitly"):
         ev.evaluate(wv)
     with pytest.raises(FastW2VError, match="not found"):
         ev.evaluate_analogies(wv)
@@ -280,7 +280,7 @@ def test_defaults_use_shipped_data_and_fail_clearly_without_it(wv, monkeypatch, 
     assert main(["eval", str(vectors)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("fastw2v: error: default evaluation file questions-words.txt not found")
-    assert err.count("\n") == 1
+    assert "pass --analogies and/or --similarity explicitly" in err and err.count("\n") == 1
 
 
 def test_default_sets_ship_inside_the_package_and_parse():

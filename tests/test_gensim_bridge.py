@@ -15,6 +15,7 @@ from gensim.models.word2vec import LineSentence, PathLineSentences
 
 import fastw2v
 from fastw2v import FastW2VError, Vocabulary, WordVectors, load_vectors
+from fastw2v.cli import flag_of
 from fastw2v.text.corpus import Corpus
 
 SMALL = {"min_count": 1, "dim": 16, "epochs": 2, "threads": 1, "seed": 1}
@@ -90,8 +91,10 @@ def test_hs_has_only_input_vectors_to_export():
     sentences, _ = topic_corpus(n_sentences=50)
     hs = fastw2v.train(sentences, loss="hs", **SMALL)
     assert np.array_equal(bits(hs.to_keyedvectors().vectors), bits(hs.input_vectors))
-    with pytest.raises(FastW2VError, match="--loss hs"):
+    with pytest.raises(FastW2VError, match="^export out needs .*, but loss hs has none") as err:
         hs.to_keyedvectors(export="out")
+    assert err.value.render(flag_of).startswith("--export out needs")  # the CLI's form
+    assert "but --loss hs has none" in err.value.render(flag_of)
 
 
 def test_word_vectors_to_keyedvectors_equal_gensims_load(model, tmp_path):

@@ -320,7 +320,7 @@ def test_fuzz_reader_and_vocabulary(files, block_bytes, options):
                 vocab_and_corpus(corpus, **options)
             return
         if not words:
-            with pytest.raises(FastW2VError, match="--min-count"):
+            with pytest.raises(FastW2VError, match="reaches min_count"):
                 vocab_and_corpus(corpus, **options)
             return
         vocab, enc = vocab_and_corpus(corpus, **options)

@@ -19,7 +19,7 @@ from numba import njit
 
 import fastw2v
 from fastw2v import FastW2VError
-from fastw2v.cli import main
+from fastw2v.cli import flag_of, main
 from fastw2v.engine import kernels
 from fastw2v.engine.huffman import build_huffman, path_probabilities
 from fastw2v.engine.inputs import WordRows
@@ -38,7 +38,7 @@ from fastw2v.engine.sampling import (
 )
 from fastw2v.training.checkpoint import load_checkpoint, save_checkpoint
 from fastw2v.training.driver import RunControl
-from fastw2v.training.export import biases_path
+from fastw2v.training.export import biases_path, save_output_vectors
 from fastw2v.training.model import TrainState
 from fastw2v.vectors.evaluate import evaluate_word_pairs
 
@@ -284,13 +284,24 @@ def test_huffman_one_word_has_empty_path():
 
 
 # ---------------------------------------------------------------- options and model
-def test_loss_option_is_validated_and_hs_takes_negative_zero():
+def test_loss_option_is_validated_and_hs_takes_negative_zero(tmp_path):
     with pytest.raises(FastW2VError, match="^loss must be ns or nce or hs"):
         fastw2v.train([["a", "b"]], min_count=1, loss="softmax")
     with pytest.raises(FastW2VError, match="^negative must be at least 1"):
         fastw2v.train([["a", "b"]], min_count=1, loss="nce", negative=0)
     m = fastw2v.train([["a", "b", "c"]] * 50, min_count=1, dim=4, epochs=1, loss="hs", negative=0)
     assert m.output_vectors.shape == (2, 4) and m.inner_node_vectors.shape == (2, 4)
+    # The library's errors name the fields (export, loss); the command line shows them as flags.
+    with pytest.raises(FastW2VError, match=r"^export in\+out needs one output vector per word, but "
+                                           r"loss hs has none .*; use export in$") as err:
+        m.save(tmp_path / "v.txt", export="in+out")
+    assert err.value.render(flag_of).startswith("--export in+out needs one output vector per word, but "
+                                                "--loss hs has none")
+    with pytest.raises(FastW2VError, match=r"^export must be in, out or in\+out \(got 'both'\)$"):
+        m.save(tmp_path / "v.txt", export="both")
+    with pytest.raises(FastW2VError, match="^save_output needs one output vector per word, but loss hs"):
+        save_output_vectors(m, tmp_path / "o.txt")
+    assert not list(tmp_path.iterdir())
 
 
 @pytest.mark.parametrize("loss", ["ns", "nce", "hs"])

@@ -165,12 +165,15 @@ def test_cli_phrases(tmp_path, capsys):
     assert main(["phrases", str(tmp_path / "missing.txt"), "-o", str(bad), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.count("fastw2v: error:") == 4 and "Traceback" not in err
+    for line in ("give one --threshold or one per pass (2 passes, 3 thresholds)",
+                 "--min-count must be 1 or more (got 0)", "--passes must be 1 or more (got 0)"):
+        assert f"fastw2v: error: {line}" in err, (line, err)
     assert not bad.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp files left
 
 
 def test_api_errors():
-    with pytest.raises(FastW2VError):
+    with pytest.raises(FastW2VError, match=r"^min_count must be 1 or more \(got 0\)$"):
         find_phrases(SENTENCES, min_count=0)
-    with pytest.raises(FastW2VError):
+    with pytest.raises(FastW2VError, match="^delimiter must be non-empty"):
         find_phrases(SENTENCES, delimiter=" ")

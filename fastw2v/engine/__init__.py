@@ -7,9 +7,10 @@ from numba.core.errors import NumbaIRAssumptionWarning
 
 # The per-loss and per-input functions are inlined into the kernel at Numba's IR
 # level (a call per centre word costs up to 15% at small dimensions; see
-# bench/results/2026-12-01_engine_and_trust.md). Inlining functions that hold
-# loops makes Numba's internal SSA check print "variable ... is not in scope"
-# when it first compiles them: a pedantic self-check of Numba's, not a problem
-# in the code (the fingerprint tests pin the results bit for bit), so it is
-# silenced rather than shown to users on their first run.
+# bench/README.md, "Benchmark log", entry "2026-12-01: the one engine and the
+# trust checks"). Inlining functions that hold loops makes Numba's internal SSA
+# check print "variable ... is not in scope" when it first compiles them: a
+# pedantic self-check of Numba's, not a problem in the code (the fingerprint
+# tests pin the results bit for bit), so it is silenced rather than shown to
+# users on their first run.
 warnings.filterwarnings("ignore", category=NumbaIRAssumptionWarning, module="numba.core.ssa")

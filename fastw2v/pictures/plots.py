@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import FastW2VError
+from ..errors import FastW2VError, OptionError
 from ..files import atomic_write, check_output_path
 from .projection import check_projection_method, pca, tsne
 
@@ -258,10 +258,10 @@ def select_words(wv, words: Sequence[str] | None = None,
     ``top`` first words of ``wv`` (default :data:`DEFAULT_TOP`)."""
     if words is not None:
         if top is not None:
-            raise FastW2VError("give either --words or --top, not both")
+            raise FastW2VError("give either {words} or {top}, not both", fields=("words", "top"))
         words = list(dict.fromkeys(words))
         if not words:
-            raise FastW2VError("--words lists no words")
+            raise OptionError("words", "lists no words")
         known = [w for w in words if w in wv]
         missing = [w for w in words if w not in wv]
         if len(known) > MAP_MAX_WORDS:
@@ -274,8 +274,8 @@ def select_words(wv, words: Sequence[str] | None = None,
         return known, missing
     top = DEFAULT_TOP if top is None else top
     if not 2 <= top <= MAP_MAX_WORDS:
-        raise FastW2VError(f"--top must be from 2 to {MAP_MAX_WORDS} (got {top}); "
-                           f"export-projector suits more words")
+        raise OptionError("top", f"must be from 2 to {MAP_MAX_WORDS} (got {top}); "
+                          "export-projector suits more words")
     if len(wv.words) < 2:
         raise FastW2VError(f"a map needs at least 2 words; the vectors hold {len(wv.words)}")
     return list(wv.words[:top]), []

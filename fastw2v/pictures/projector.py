@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import FastW2VError
+from ..errors import FastW2VError, OptionError
 from ..files import atomic_write
 from ..vectors.word2vec_format import format_lines
 
@@ -56,7 +56,7 @@ def export_projector(words: Sequence[str], vectors, directory: str | os.PathLike
         raise ValueError(f"{len(words)} words but vectors of shape {vectors.shape}")
     if top is not None:
         if top < 1:
-            raise FastW2VError(f"--top must be 1 or more (got {top})")
+            raise OptionError("top", f"must be 1 or more (got {top})")
         words, vectors = list(words[:top]), vectors[:top]
     if not len(words):
         raise FastW2VError("no vectors to export")

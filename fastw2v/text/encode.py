@@ -299,7 +299,8 @@ def vocab_and_corpus(corpus: Corpus, *, min_count: int, max_vocab_size: int,
         if len(vocab) == 0:
             top = int(scan.table.counts[:scan.table.n_words].max())
             raise FastW2VError(
-                f"no word reaches --min-count {min_count} (the most frequent word occurs {top} time{'s' if top != 1 else ''})")
+                f"no word reaches {{min_count}} {min_count} (the most frequent word occurs {top} "
+                f"time{'s' if top != 1 else ''})", fields=("min_count",))
         if not scan.pruned:
             return vocab, encode(scan, remap)[0]
         del scan

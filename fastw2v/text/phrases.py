@@ -31,7 +31,7 @@ import numpy as np
 from numba import njit
 
 from .. import compression
-from ..errors import FastW2VError
+from ..errors import FastW2VError, OptionError
 from ..files import atomic_write, classify_output
 from ..progress import Display, format_rate
 from .corpus import Corpus, EncodedCorpus
@@ -60,12 +60,12 @@ def phrase_score(count_ab, count_a, count_b, total_words, min_count):
 
 def _check_params(min_count: int, thresholds: Sequence[float], delimiter: str) -> None:
     if min_count < 1:
-        raise FastW2VError(f"--min-count must be 1 or more (got {min_count})")
+        raise OptionError("min_count", f"must be 1 or more (got {min_count})")
     for t in thresholds:
         if not np.isfinite(t) or t < 0:
-            raise FastW2VError(f"--threshold must be a number >= 0 (got {t})")
+            raise OptionError("threshold", f"must be a number >= 0 (got {t})")
     if not delimiter or any(c.isspace() for c in delimiter):
-        raise FastW2VError(f"--delimiter must be non-empty and contain no whitespace (got {delimiter!r})")
+        raise OptionError("delimiter", f"must be non-empty and contain no whitespace (got {delimiter!r})")
 
 
 def _as_corpus(corpus) -> Corpus:
@@ -211,8 +211,8 @@ def _thresholds(threshold, passes: int) -> list[float]:
     if len(values) == 1:
         return values * passes
     if len(values) != passes:
-        raise FastW2VError(f"give one --threshold or one per pass ({passes} passes, "
-                           f"{len(values)} thresholds)")
+        raise FastW2VError(f"give one {{threshold}} or one per pass ({passes} passes, "
+                           f"{len(values)} thresholds)", fields=("threshold",))
     return values
 
 
@@ -245,7 +245,7 @@ def phrase_corpus(corpus, output, *, passes: int = 2, threshold=(200.0, 100.0),
     Returns one summary dict per pass (see :func:`phrase_pass`).
     """
     if passes < 1:
-        raise FastW2VError(f"--passes must be 1 or more (got {passes})")
+        raise OptionError("passes", f"must be 1 or more (got {passes})")
     thresholds = _thresholds(threshold, passes)
     _check_params(min_count, thresholds, delimiter)
     where = classify_output(output)  # intermediate passes go beside the file written, or to /tmp for a pipe

@@ -118,5 +118,6 @@ class Vocabulary:
             raise FastW2VError(f"vocabulary file {path} holds no words")
         vocab = cls.from_counts(counts, min_count)
         if len(vocab) == 0:
-            raise FastW2VError(f"no word in vocabulary file {path} reaches --min-count {min_count}")
+            raise FastW2VError(f"no word in vocabulary file {path} reaches {{min_count}} {min_count}",
+                               fields=("min_count",))
         return vocab

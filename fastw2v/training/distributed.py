@@ -62,7 +62,7 @@ import numpy as np
 from ..engine.engine import first_beyond
 from ..engine.losses import output_rows
 from ..engine.sampling import learning_rate
-from ..errors import FastW2VError
+from ..errors import FastW2VError, OptionError
 from ..files import check_output_path
 from ..progress import Display, elapsed, format_rate
 from ..text.shards import Shard, ShardData, file_sizes, merge_counts, plan_shards
@@ -488,9 +488,9 @@ def parse_sync_words(value: int | str | None) -> int | None:
         try:
             value = int(value.replace("_", "").replace(",", ""))
         except ValueError:
-            raise FastW2VError(f"--sync-every must be a number of words or 'epoch' (got {value!r})") from None
+            raise OptionError("sync_words", f"must be a number of words or 'epoch' (got {value!r})") from None
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise FastW2VError(f"--sync-every must be a number of words >= 1 or 'epoch' (got {value!r})")
+        raise OptionError("sync_words", f"must be a number of words >= 1 or 'epoch' (got {value!r})")
     return int(value)
 
 
@@ -553,12 +553,12 @@ def connect(target, *, threads: int | None = None, timeout: float = CONNECT_TIME
             yield target
             return
         if not isinstance(target, str) or not target.strip():
-            raise FastW2VError(f"--dask needs a scheduler address or local:N (got {target!r})")
+            raise OptionError("client", f"needs a scheduler address or local:N (got {target!r})")
         target = target.strip()
         if target.startswith("local:") or target == "local":
             n_text = target.partition(":")[2] or str(os.cpu_count() or 1)
             if not n_text.isdigit() or int(n_text) < 1:
-                raise FastW2VError(f"--dask local:N needs a number of workers N >= 1 (got {target!r})")
+                raise OptionError("client", f"local:N needs a number of workers N >= 1 (got {target!r})")
             with distributed.LocalCluster(n_workers=int(n_text), threads_per_worker=threads or 1,
                                           processes=True, dashboard_address=":0",
                                           silence_logs=logging.CRITICAL) as cluster, \
@@ -622,8 +622,8 @@ def _train(client, files: list[str], opts: TrainOptions, threads: int | None,
         vocab = merge_counts(results, opts.min_count)
         if len(vocab) == 0:
             top = max(int(np.max(c)) for w, c in results if len(w))
-            raise FastW2VError(f"no word reaches --min-count {opts.min_count} (the most frequent "
-                               f"word occurs {top} time{'s' if top != 1 else ''})")
+            raise FastW2VError(f"no word reaches {{min_count}} {opts.min_count} (the most frequent "
+                               f"word occurs {top} time{'s' if top != 1 else ''})", fields=("min_count",))
         del results
     if save_vocab is not None:
         vocab.save(save_vocab)

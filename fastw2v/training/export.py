@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import FastW2VError
+from ..errors import OptionError
 from ..files import atomic_write
 from ..vectors.word2vec_format import save_word2vec
 
@@ -21,15 +21,17 @@ EXPORTS = ("in", "out", "in+out")
 
 
 def check_export(loss: str, export: str, save_output=None) -> None:
-    """Reject export choices the loss cannot give (one-line FastW2VError)."""
+    """Reject export choices the loss cannot give (one-line :class:`OptionError` naming
+    ``export`` or ``save_output``)."""
     if export not in EXPORTS:
-        raise FastW2VError(f"unknown --export {export!r} (choose in, out or in+out)")
+        raise OptionError("export", f"must be in, out or in+out (got {export!r})")
     if loss == "hs" and export != "in":
-        raise FastW2VError(f"--export {export} needs one output vector per word, but --loss hs "
-                           "has none (its output layer is V-1 Huffman tree nodes); use --export in")
+        raise OptionError("export", f"{export} needs one output vector per word, but {{loss}} hs has "
+                          "none (its output layer is V-1 Huffman tree nodes); use {export} in",
+                          also=("loss",))
     if loss == "hs" and save_output is not None:
-        raise FastW2VError("--save-output needs one output vector per word, but --loss hs has "
-                           "none (its output layer is V-1 Huffman tree nodes)")
+        raise OptionError("save_output", "needs one output vector per word, but {loss} hs has "
+                          "none (its output layer is V-1 Huffman tree nodes)", also=("loss",))
 
 
 def exported_vectors(model, export: str = "in") -> np.ndarray:
@@ -59,7 +61,7 @@ def save_output_vectors(model, path: str | os.PathLike, binary: bool = False) ->
     (the bias printed with 9 significant digits, enough to read back the same
     float32). Returns the biases file's path, or None when there are no biases.
     """
-    check_export(model.options.loss, "out", save_output=path)
+    check_export(model.options.loss, "in", save_output=path)  # hs: names save_output, not export
     save_word2vec(path, model.vocab.words, model.output_vectors, binary=binary)
     if model.biases is None:
         return None

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..errors import FastW2VError
+from ..errors import FastW2VError, OptionError
 from ..files import atomic_write
 
 _BATCH = 8192
@@ -47,11 +47,11 @@ def kmeans_classes(vectors, k: int, *, iterations: int = 10, seed: int = 1) -> n
         raise FastW2VError(f"need a non-empty 2-d array of vectors (got shape {x.shape})")
     n = x.shape[0]
     if k < 1:
-        raise FastW2VError(f"-k must be 1 or more (got {k})")
+        raise OptionError("k", f"must be 1 or more (got {k})")
     if k > n:
-        raise FastW2VError(f"-k {k} is more than the number of words ({n})")
+        raise OptionError("k", f"{k} is more than the number of words ({n})")
     if iterations < 1:
-        raise FastW2VError(f"--iterations must be 1 or more (got {iterations})")
+        raise OptionError("iterations", f"must be 1 or more (got {iterations})")
     x = _unit_rows(x)
     rng = np.random.default_rng(seed)
     centroids = _seed_centroids(x, k, rng)

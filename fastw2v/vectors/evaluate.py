@@ -204,8 +204,8 @@ def default_data_file(name: str) -> Path:
     path = DATA_DIR / name
     if not path.is_file():  # only when the installation lost it: the wheel holds every default
         raise FastW2VError(f"default evaluation file {name} not found in {DATA_DIR} (the fastw2v "
-                           f"installation is incomplete; reinstall it): pass --analogies "
-                           f"and/or --similarity explicitly")
+                           "installation is incomplete; reinstall it): pass {analogies} "
+                           "and/or {similarity} explicitly", fields=("analogies", "similarity"))
     return path
 
 
