@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import signal
 import sys
 from collections import Counter
 from pathlib import Path
@@ -143,8 +144,11 @@ def test_measure_reports_peak_memory_and_failure(tmp_path):
     bad = run_measured([sys.executable, "-c", "import sys; print('boom'); sys.exit(3)"], tmp_path / "bad.log")
     assert not bad.ok and bad.returncode == 3
     assert "boom" in (tmp_path / "bad.log").read_text()
-    slow = run_measured([sys.executable, "-c", "import time; time.sleep(30)"], tmp_path / "slow.log", timeout=1)
-    assert slow.timed_out and not slow.ok and slow.wall_s < 20
+    # Killed at the timeout (SIGKILL to its process group), so it never gets to print
+    slow = run_measured([sys.executable, "-c", "import time; time.sleep(30); print('finished')"],
+                        tmp_path / "slow.log", timeout=1)
+    assert slow.timed_out and not slow.ok and slow.returncode == -signal.SIGKILL
+    assert "finished" not in (tmp_path / "slow.log").read_text()
     assert m.peak_anon_mb is None and m.peak_file_mb is None  # not sampled unless asked
 
 

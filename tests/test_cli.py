@@ -330,10 +330,15 @@ def test_cli_progress_summary_without_quiet(tmp_path):
     assert lines[2] == f"wrote 10 vectors of 8 dimensions to {out}"
 
 
-def test_cli_progress_bars_on_a_terminal(tmp_path):
-    """On a terminal, reading and training each draw a bar with percent done and an ETA;
-    the training bar also shows words/s and the current learning rate, which is the
-    linear decay at the percent shown. Then the summary line."""
+def test_cli_progress_bars_on_a_terminal(tmp_path, text8_words):
+    """On a terminal, reading and training each draw a bar with percent done and an ETA.
+    The reading bar shows the bytes and words read; the training bar shows words/s and the
+    current learning rate, the linear decay at the percent shown. Then the summary line.
+
+    Each number shown is rounded (percent to 1%, MB to 0.1, rates and the learning rate
+    to 3 digits), so each check allows exactly that rounding, and none asserts a time:
+    the words/s shown is words done / seconds since training began, so the seconds it
+    implies may only grow from one drawing to the next and up to the summary's."""
     epochs = 2
     out = tmp_path / "v.txt"
     run = TerminalRun(["train", TEXT8, "-o", out, "--epochs", str(epochs), "--dim", "16", "--threads", "1",
@@ -346,23 +351,62 @@ def test_cli_progress_bars_on_a_terminal(tmp_path):
         percents = [f["percent"] for f in frames]
         assert percents == sorted(percents) and percents[-1] == 100, percents
         assert all(eta.fullmatch(f["eta"]) for f in frames), frames
-    training = run.frames("training")
-    shown = [f for f in training if f["percent"] > 0 and f["info"]]
-    assert any(f["percent"] < 100 for f in shown), training  # at least one update along the way
-    alpha, min_alpha = 0.025, 0.025 * 1e-4
-    for f in shown:
-        m = re.fullmatch(RATE + r"  lr (?P<lr>\d\.\d\de-\d\d)", f["info"])
+        assert frames[-1]["eta"] == "0:00:00", frames  # nothing left once done
+
+    # Reading: the bytes of the file as stored (.gz) and the words read so far.
+    size_mb = TEXT8.stat().st_size / 1e6
+    reading = [f for f in run.frames("reading") if f["info"]]
+    assert reading, run.plain()
+    words_read = []
+    for f in reading:
+        m = re.fullmatch(r"(?P<mb>[\d,.]+) MB, (?P<words>[\d,.]+)M words(, [\d,.]+ MB/s)?", f["info"])
         assert m, f
-        assert parse_rate(m) > 0
-        # The percent is rounded to 1%, the rate to 3 digits.
-        expected = alpha - (alpha - min_alpha) * f["percent"] / 100
-        assert abs(float(m["lr"]) - expected) <= 0.005 * (alpha - min_alpha) + 0.005 * expected, f
-    assert any(re.fullmatch(r"\d+:\d\d:\d\d", f["eta"]) for f in shown if f["percent"] < 100), training
+        mb = float(m["mb"].replace(",", ""))
+        assert (f["percent"] - 0.5) / 100 * size_mb - 0.05 - 1e-9 <= mb <= \
+            (f["percent"] + 0.5) / 100 * size_mb + 0.05 + 1e-9, f
+        words_read.append(float(m["words"].replace(",", "")))
+    assert words_read == sorted(words_read), reading
+    assert reading[-1]["info"].startswith(f"{size_mb:,.1f} MB, {len(text8_words) / 1e6:,.2f}M words"), reading
+
     lines = run.lines()
     assert len(lines) == 3 and lines[0].startswith("vocabulary: ") and lines[2].startswith("wrote "), lines
     corpus_words = int(re.search(r"corpus: ([\d,]+) words", lines[0])[1].replace(",", ""))
-    summary = re.fullmatch(r"trained (?P<n>[\d,]+) words in [\d.]+ s \(" + RATE + r", 1 threads\)", lines[1])
-    assert summary and int(summary["n"].replace(",", "")) == epochs * corpus_words, lines[1]
+    total = epochs * corpus_words
+    summary = re.fullmatch(r"trained (?P<n>[\d,]+) words in (?P<s>[\d.]+) s \(" + RATE + r", 1 threads\)",
+                           lines[1])
+    assert summary and int(summary["n"].replace(",", "")) == total, lines[1]
+
+    def rate_rounding(m) -> float:  # half a unit of the last digit shown: 0.01M or 1k words/s
+        return 5e3 if m["unit"] == "M" else 500
+
+    training = run.frames("training")
+    shown = [f for f in training if f["percent"] > 0 and f["info"]]
+    assert any(f["percent"] < 100 for f in shown), training  # at least one update along the way
+    assert any(re.fullmatch(r"\d+:\d\d:\d\d", f["eta"]) for f in shown if f["percent"] < 100), training
+    alpha, min_alpha = 0.025, 0.025 * 1e-4
+    rates, seconds = [], []  # the learning rates shown; the (least, most) seconds each drawing implies
+    for f in shown:
+        m = re.fullmatch(RATE + r"  lr (?P<lr>\d\.\d\de-\d\d)", f["info"])
+        assert m, f
+        lr, half = float(m["lr"]), 0.5 * 10.0 ** (int(m["lr"][-3:]) - 2)
+        # lr = alpha - (alpha - min_alpha) * fraction done: the fractions the lr and the
+        # percent shown allow must overlap.
+        lo = max((alpha - lr - half) / (alpha - min_alpha), (f["percent"] - 0.5) / 100)
+        hi = min((alpha - lr + half) / (alpha - min_alpha), (f["percent"] + 0.5) / 100)
+        assert lo <= hi + 1e-9, (f, lo, hi)
+        rates.append(lr)
+        words_per_s, r = parse_rate(m), rate_rounding(m)
+        assert words_per_s > 0, f
+        seconds.append((lo * total / (words_per_s + r), hi * total / (words_per_s - r) if words_per_s > r
+                        else float("inf")))
+    assert rates == sorted(rates, reverse=True), shown  # words done only grow: the lr only falls
+    assert shown[-1]["info"].endswith(f"lr {min_alpha:.2e}"), shown  # all words done: min_alpha
+    # The summary's seconds (to 0.1 s) and its words/s (3 digits) of the same words.
+    s, words_per_s, r = float(summary["s"]), parse_rate(summary), rate_rounding(summary)
+    seconds.append((max(s - 0.05, total / (words_per_s + r)), min(s + 0.05, total / (words_per_s - r))))
+    assert seconds[-1][0] <= seconds[-1][1] + 1e-9, (lines[1], seconds[-1])
+    for j in range(1, len(seconds)):
+        assert max(lo for lo, _ in seconds[:j]) <= seconds[j][1] + 1e-9, (j, seconds, shown, lines[1])
 
 
 def test_cli_multiple_and_compressed_corpora(tmp_path):

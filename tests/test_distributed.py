@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fastw2v import FastW2VError
-from fastw2v.cli import main
+from fastw2v.cli import flag_of, main
 from fastw2v.engine.engine import chunk_layout, round_bounds
 from fastw2v.text.corpus import Corpus
 from fastw2v.text.encode import vocab_and_corpus
@@ -209,8 +209,9 @@ def test_sync_every_values():
     assert parse_sync_words("250000") == 250_000
     assert parse_sync_words(None) > 0
     for bad in ("0", "-5", "often", 0):
-        with pytest.raises(FastW2VError, match="--sync-every"):
+        with pytest.raises(FastW2VError, match="^sync_words must") as err:
             parse_sync_words(bad)
+        assert err.value.render(flag_of).startswith("--sync-every must")  # the CLI's form
 
 
 # ---------------------------------------------------------------- on a LocalCluster
@@ -322,12 +323,45 @@ def a_checkpoint(tmp_path_factory) -> Path:
     return d / "v.txt.checkpoint"
 
 
-@pytest.mark.parametrize("option", ["--resume", "--checkpoint", "--checkpoint-every", "--cache-dir",
-                                    "--tmp-dir", "--report-loss", "--log", "--eval-every-epoch"])
-def test_cli_rejects_single_machine_options(tmp_path, capsys, a_checkpoint, option):
-    """Each option --dask does not offer is one error line and exit 2, before any cluster."""
+@pytest.fixture(scope="module")
+def a_saved_model(tmp_path_factory) -> Path:
+    """A whole model written by ``fastw2v train --save-model`` (what --continue takes)."""
+    d = tmp_path_factory.mktemp("model")
+    (d / "c.txt").write_text("a b c\n" * 50)
+    assert main(["train", str(d / "c.txt"), "-o", str(d / "v.txt"), "--min-count", "1", "--dim", "4",
+                 "--epochs", "1", "--threads", "1", "--no-cache", "-q", "--save-model", str(d / "m.bin")]) == 0
+    return d / "m.bin"
+
+
+@pytest.fixture(scope="module")
+def word2vec_text(tmp_path_factory) -> Path:
+    """A small word2vec text file written by hand (what --init-vectors takes)."""
+    path = tmp_path_factory.mktemp("init") / "init.txt"
+    path.write_text("2 4\nthe 0.1 0.2 0.3 0.4\nof -0.1 0.0 0.5 1.0\n")
+    return path
+
+
+# The flags of NOT_WITH_DASK (fastw2v/training/plan.py), each tested below.
+SINGLE_MACHINE_OPTIONS = ["--resume", "--checkpoint", "--checkpoint-every", "--cache-dir", "--tmp-dir",
+                          "--report-loss", "--log", "--eval-every-epoch", "--continue", "--init-vectors"]
+
+
+def test_every_option_refused_under_dask_is_tested():
+    from fastw2v.cli import flag_of
+    from fastw2v.training.plan import NOT_WITH_DASK
+
+    assert sorted(flag_of(name) for name in NOT_WITH_DASK) == sorted(SINGLE_MACHINE_OPTIONS)
+
+
+@pytest.mark.parametrize("option", SINGLE_MACHINE_OPTIONS)
+def test_cli_rejects_single_machine_options(tmp_path, capsys, a_checkpoint, a_saved_model, word2vec_text,
+                                            option):
+    """Each option --dask does not offer is one error line and exit 2, before any cluster.
+    Files given are real ones (a checkpoint, a saved model, a vector file), so that the
+    refusal is for --dask, not for the file."""
     value = {"--resume": [a_checkpoint], "--checkpoint": [tmp_path / "c.ckpt"], "--checkpoint-every": ["5"],
-             "--cache-dir": [tmp_path / "cache"], "--tmp-dir": [tmp_path], "--log": [tmp_path / "log.jsonl"]
+             "--cache-dir": [tmp_path / "cache"], "--tmp-dir": [tmp_path], "--log": [tmp_path / "log.jsonl"],
+             "--continue": [a_saved_model], "--init-vectors": [word2vec_text],
              }.get(option, [])
     corpus = [] if option == "--resume" else [TEXT8]
     args = ["train", *corpus, "-o", tmp_path / "v.txt", "--dask", "local:2", option, *value]
