@@ -163,6 +163,27 @@ def test_gensim_loads_ours(tmp_path):
     assert np.array_equal(model.syn1neg, m.output) and model.sg == 1 and model.negative == 4
 
 
+def test_gensim_loads_our_subword_model(tmp_path):
+    """gensim alone (no fasttext package) reads the word rows and the buckets of a subword
+    model we wrote, and composes each word's vector as the mean of its own row and its
+    n-gram rows, the n-gram rows being those of our (fastText's) hashing."""
+    from gensim.models.fasttext import load_facebook_model, load_facebook_vectors
+
+    from fastw2v.text.subwords import ngram_rows
+    m = make_model(minn=3, maxn=6, bucket=1000)
+    save_fasttext_bin(tmp_path / "m.bin", m)
+    V = len(m.words)
+    offsets, rows = ngram_rows(m.words, 3, 6, 1000, V)
+    for wv in (load_facebook_model(str(tmp_path / "m.bin")).wv, load_facebook_vectors(str(tmp_path / "m.bin"))):
+        assert wv.index_to_key == m.words and (wv.min_n, wv.max_n, wv.bucket) == (3, 6, 1000)
+        assert np.array_equal(wv.vectors_vocab, m.input[:V]) and np.array_equal(wv.vectors_ngrams, m.input[V:])
+        for i, w in enumerate(m.words[1:], 1):  # gensim gives </s> n-grams, fastText does not
+            own = m.input[[i, *rows[offsets[i]:offsets[i + 1]]]].mean(axis=0)
+            assert np.allclose(wv[w], own, atol=1e-6), w
+        _, unseen = ngram_rows(["zzqx"], 3, 6, 1000, V)
+        assert np.allclose(wv["zzqx"], m.input[unseen].mean(axis=0), atol=1e-6)
+
+
 @needs_fasttext
 def test_gensim_subword_vectors_agree_with_fasttext(tmp_path):
     from gensim.models.fasttext import load_facebook_vectors

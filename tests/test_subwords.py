@@ -189,23 +189,40 @@ def test_subword_model_learns_the_topics(subword_model):
     assert group_purity(model, groups) > 0.9
 
 
-def test_subword_bin_loads_in_fasttext_and_gensim_with_our_vectors(subword_model, tmp_path):
+def unseen_vector(model, word):
+    """A word never seen: the mean of its n-gram rows (minn 3, maxn 5, 5000 buckets)."""
+    _, rows = ngram_rows([word], 3, 5, 5000, len(model.words))
+    return model.syn0[rows, :12].mean(axis=0)
+
+
+def test_subword_bin_loads_in_fasttext_with_our_vectors(subword_model, tmp_path):
     fasttext = pytest.importorskip("fasttext")
-    from gensim.models.fasttext import load_facebook_model, load_facebook_vectors
 
     model, _ = subword_model
     model.save_model(tmp_path / "m.bin")
     ft = fasttext.load_model(str(tmp_path / "m.bin"))
-    gm = load_facebook_model(tmp_path / "m.bin")
-    gv = load_facebook_vectors(tmp_path / "m.bin")
     for w in model.words[:40]:
         np.testing.assert_allclose(ft.get_word_vector(w), model[w], atol=1e-5)
-        np.testing.assert_allclose(gm.wv[w], model[w], atol=1e-5)
-        np.testing.assert_allclose(gv[w], model[w], atol=1e-5)
-    _, rows = ngram_rows(["g1w1x"], 3, 5, 5000, len(model.words))
-    unseen = model.syn0[rows, :12].mean(axis=0)  # a word never seen: the mean of its n-gram rows
-    np.testing.assert_allclose(ft.get_word_vector("g1w1x"), unseen, atol=1e-5)
-    np.testing.assert_allclose(gv["g1w1x"], unseen, atol=1e-5)
+    np.testing.assert_allclose(ft.get_word_vector("g1w1x"), unseen_vector(model, "g1w1x"), atol=1e-5)
+
+
+def test_subword_bin_loads_in_gensim_with_our_vectors(subword_model, tmp_path):
+    """gensim alone (no fasttext package): the same vectors for vocabulary words and for
+    an unseen word (from the buckets, by gensim's own n-gram hashing)."""
+    pytest.importorskip("gensim")
+    from gensim.models.fasttext import load_facebook_model, load_facebook_vectors
+
+    model, _ = subword_model
+    model.save_model(tmp_path / "m.bin")
+    gm = load_facebook_model(tmp_path / "m.bin")
+    gv = load_facebook_vectors(tmp_path / "m.bin")
+    V = len(model.words)
+    for wv in (gm.wv, gv):
+        assert list(wv.index_to_key) == model.words and (wv.min_n, wv.max_n, wv.bucket) == (3, 5, 5000)
+        np.testing.assert_array_equal(wv.vectors_ngrams, model.syn0[V:, :12])
+        for w in model.words[:40]:
+            np.testing.assert_allclose(wv[w], model[w], atol=1e-5)
+        np.testing.assert_allclose(wv["g1w1x"], unseen_vector(model, "g1w1x"), atol=1e-5)
     back = fastw2v.load_model(tmp_path / "m.bin")
     assert np.array_equal(back.syn0, model.syn0) and back.options.maxn == 5 and back.options.bucket == 5000
 
