@@ -29,10 +29,12 @@ PREPARED = re.compile(r"^vocabulary: .*, ([\d.]+) s\)$", re.M)
 TRAINED = re.compile(r"trained ([\d,]+) words in ([\d.]+) s \(([\d.]+)([kM]) words/s")
 
 
-def run(checkout: Path, args: list[str], work: Path, tag: str) -> dict:
+def run(checkout: Path, args: list[str], work: Path, tag: str, fresh: bool = False) -> dict:
     out = work / f"{tag}.out"
     cache = work / f"{tag}.cache"
     shutil.rmtree(cache, ignore_errors=True)
+    if fresh:  # checkouts before the cache policy kept a default cache beside the output
+        shutil.rmtree(work / ".fastw2v-cache", ignore_errors=True)
     argv = [a.replace("{out}", str(out)).replace("{cache}", str(cache)) for a in args]
     env = dict(os.environ, PYTHONPATH=str(checkout))
     t0 = time.perf_counter()
@@ -55,6 +57,9 @@ def main() -> None:
     p.add_argument("--a", type=Path, required=True, help="checkout A (the baseline)")
     p.add_argument("--b", type=Path, required=True, help="checkout B (the change)")
     p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--fresh", action="store_true",
+                   help="remove a .fastw2v-cache/ beside {out} before each run, so that a checkout "
+                        "older than the cache policy builds its default cache every time, as a new one does")
     p.add_argument("command", nargs=argparse.REMAINDER, help="-- then fastw2v's arguments")
     o = p.parse_args()
     args = o.command[1:] if o.command[:1] == ["--"] else o.command
@@ -62,11 +67,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="fastw2v-ab-") as tmp:
         work = Path(tmp)
         for name, checkout in sides.items():  # load or compile the kernels, untimed
-            run(checkout, args, work, f"warm-{name}")
+            run(checkout, args, work, f"warm-{name}", o.fresh)
         rows = []
         for r in range(o.repeat):
             order = ("A", "B") if r % 2 == 0 else ("B", "A")
-            got = {name: run(sides[name], args, work, f"{name}{r}") for name in order}
+            got = {name: run(sides[name], args, work, f"{name}{r}", o.fresh) for name in order}
             rows.append(got)
             print(f"repeat {r + 1}: " + "  ".join(
                 f"{n} wall {got[n]['wall']:.2f} s, prepare {got[n]['prepare_s']:.1f} s, "
