@@ -225,8 +225,11 @@ def train(
                     analogies=analogies, similarity=list(similarity or []), cache_dir=cache_dir,
                     tmp_dir=tmp_dir, no_cache=no_cache, dask=dask, sync_every=sync_every,
                     sync_merge=sync_merge)
-    if resume is None:  # (a resumed run's options come from its checkpoint)
-        TrainOptions(**options).resolved()  # a bad option fails before any file is looked at
+    # A bad option fails before any file is looked at; a resumed run's options come from its
+    # checkpoint, and a continued model's are the defaults of the options given, which are
+    # checked against them (before the corpus is read) once the model is loaded.
+    if resume is None and continue_from is None:
+        TrainOptions(**options).resolved()
     execute(plan_run(asked, given), Display(not quiet))
 
 

@@ -45,7 +45,9 @@ FIXED = ("dim", "loss", "minn", "maxn", "bucket")  # options a continued model c
 def continued_options(saved: TrainOptions, given: dict) -> TrainOptions:
     """The options of a run continuing a model saved with ``saved``: the given ones,
     the model's for the rest (threads excepted: this machine's). Changing a fixed
-    option is an :class:`OptionError`."""
+    option is an :class:`OptionError`. ``None`` (as for ``alpha=None``) means the
+    model's value, and naming the model's own rule again keeps its learning rates."""
+    given = {name: value for name, value in given.items() if value is not None}
     for name in FIXED:
         if name in given and given[name] is not None and given[name] != getattr(saved, name):
             raise OptionError(name, f"cannot change when continuing a model: it has "
@@ -54,7 +56,7 @@ def continued_options(saved: TrainOptions, given: dict) -> TrainOptions:
     base["threads"] = None
     if "alpha" in given and "min_alpha" not in given:  # the final rate follows a new alpha
         base["min_alpha"] = None
-    if "model" in given and "alpha" not in given:  # and the starting rate a new rule's default
+    if given.get("model", saved.model) != saved.model and "alpha" not in given:  # a new rule's default
         base["alpha"] = base["min_alpha"] = None
     return TrainOptions(**{**base, **given}).resolved()
 
@@ -129,15 +131,21 @@ def _same_tree(a: np.ndarray, b: np.ndarray) -> bool:
                                                    (ta.lengths, tb.lengths)))
 
 
-def place_vectors(syn0: np.ndarray, dim: int, vocab: Vocabulary, words: list[str], vectors: np.ndarray,
-                  source: str) -> int:
-    """Start the rows of ``vocab``'s words found in ``words`` from ``vectors`` (the first
-    occurrence of a word counts, as gensim reads such files); return how many matched."""
+def check_pretrained(vectors: np.ndarray, dim: int, source: str) -> None:
+    """Refuse pretrained vectors of another dimension, or holding NaN or inf: checked as
+    soon as the file is read, before the corpus is."""
     if vectors.shape[1] != dim:
         raise FastW2VError(f"{source} holds vectors of {vectors.shape[1]} dimensions and the model "
                            f"has {dim}: give {{dim}} {vectors.shape[1]} or vectors of {dim}", fields=("dim",))
     if not np.all(np.isfinite(vectors)):
         raise FastW2VError(f"{source} holds NaN or infinite values")
+
+
+def place_vectors(syn0: np.ndarray, dim: int, vocab: Vocabulary, words: list[str], vectors: np.ndarray,
+                  source: str) -> int:
+    """Start the rows of ``vocab``'s words found in ``words`` from ``vectors`` (the first
+    occurrence of a word counts, as gensim reads such files); return how many matched."""
+    check_pretrained(vectors, dim, source)
     index = vocab.index
     rows, sources, seen = [], [], set()
     for i, w in enumerate(words):

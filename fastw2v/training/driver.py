@@ -33,6 +33,7 @@ from ..text.encode import vocab_and_corpus
 from ..text.vocab import Vocabulary
 from .checkpoint import load_checkpoint, save_checkpoint
 from .continuation import (
+    check_pretrained,
     continued_options,
     continued_start,
     merged_vocabulary,
@@ -119,6 +120,8 @@ def train(corpus, *, vocab: Vocabulary | str | os.PathLike | None = None,
     if isinstance(vocab, (str, os.PathLike)):
         vocab = Vocabulary.load(vocab, opts.min_count)
     pretrained = _pretrained(init_vectors) if init_vectors is not None else None
+    if pretrained is not None:
+        check_pretrained(pretrained[1], opts.dim, str(init_vectors))
     if save_vocab is not None:
         check_output_path(save_vocab)
     store = corpus_store(source, cache_dir, tmp_dir, in_memory)
