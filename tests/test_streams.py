@@ -13,6 +13,7 @@ import bz2
 import gzip
 import lzma
 import os
+import shutil
 import signal
 import stat
 import subprocess
@@ -30,6 +31,7 @@ from fastw2v.errors import FastW2VError
 from fastw2v.text.corpus import Corpus
 from fastw2v.text.encode import vocab_and_corpus
 from fastw2v.training.checkpoint import read_info
+from fastw2v.training import driver
 from fastw2v.training.driver import RunControl
 
 FAST = ["--dim", "12", "--epochs", "2", "--threads", "1", "--seed", "1", "--min-count", "2", "-q"]
@@ -213,7 +215,32 @@ def test_checkpoint_of_a_stream_keeps_its_cache_entry_and_resumes(tmp_path, text
     with pytest.raises(FastW2VError, match=r"cannot resume from .*c\.ckpt: its corpus was read from "
                                            r".*c\.fifo and the token cache that kept it is gone"):
         fastw2v.resume(tmp_path / "c.ckpt")
-    kept.rmdir()  # (what `fastw2v cache --clear` would do; later tests count run directories)
+    assert not kept.exists()  # a refused checkpoint's temporary cache is removed
+
+
+def test_resume_of_a_stream_that_fails_keeps_its_cache(tmp_path, text, monkeypatch):
+    """A resumed run that fails once training is under way (a full disk, say) leaves the
+    stream's cache entry for its checkpoint: it is the only copy of the text."""
+    fifo = tmp_path / "c.fifo"
+    os.mkfifo(fifo)
+    writer = feed(fifo, text)
+    settings = dict(min_count=2, dim=8, epochs=2, threads=1, seed=1)
+    control = RunControl(checkpoint=tmp_path / "c.ckpt", checkpoint_every=60.0)
+    model = fastw2v.train(fifo, control=control, **settings)
+    writer.join(10)
+    kept = Path(read_info(tmp_path / "c.ckpt")["cache"]["dir"])
+
+    def fail(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(driver, "run_epochs", fail)
+    with pytest.raises(OSError):
+        fastw2v.resume(tmp_path / "c.ckpt")
+    monkeypatch.undo()
+    assert kept.is_dir() and any(kept.iterdir())
+    resumed = fastw2v.resume(tmp_path / "c.ckpt")
+    assert np.array_equal(resumed.input_vectors, model.input_vectors)
+    shutil.rmtree(kept)  # (kept while the checkpoint is: later tests count run directories)
 
 
 def test_interrupted_stream_run_resumes_from_its_cache(tmp_path, text):

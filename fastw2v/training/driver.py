@@ -16,6 +16,7 @@ import os
 import signal
 import threading
 import time
+import types
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
@@ -206,12 +207,13 @@ def resume(checkpoint: str | os.PathLike, *, cache_dir: str | os.PathLike | None
         cache_dir = kept["dir"]  # a stream's entry lives only where its run put it
     store = store or corpus_store(source, cache_dir, tmp_dir, in_memory)
     opts = model.options
-    with _store_kept_for_checkpoints(store, control, resumed_from=checkpoint):
+    with _store_kept_for_checkpoints(store, control, resumed_from=checkpoint) as kept:
         t0 = time.perf_counter()
         _, encoded, how, entry = prepare_corpus(source, opts, model.vocab, store, control.display)
         if state.chunk_done.shape[0] != chunk_layout(encoded.sentence_ends).shape[0] - 1:
             raise FastW2VError(f"cannot resume from {checkpoint}: its chunk flags do not match "
                                "this corpus (different chunk layout)")
+        kept.accepted = True  # the checkpoint fits its corpus: a failure from here on keeps the cache
         model.stats.words_per_epoch = encoded.n_words
         model.stats.prepare_seconds = elapsed(t0)
         control.display.line(f"resuming epoch {state.epoch + 1} of {opts.epochs} at "
@@ -260,16 +262,18 @@ def _store_kept_for_checkpoints(store: CacheDir | None, control: RunControl, res
     """Remove a temporary cache when the run ends, unless it stops unfinished after a
     checkpoint: the checkpoint names the cache (``info["cache"]``) and resuming uses it.
 
-    A resumed run that fails keeps the cache its checkpoint names while that checkpoint
-    is on disk: for a corpus read from a stream it is the only copy of the text.
+    A resumed run whose checkpoint was accepted (``accepted`` set on what this yields)
+    and that then fails keeps the cache while that checkpoint is on disk: for a corpus
+    read from a stream it is the only copy of the text. A refused checkpoint's is removed.
     """
     if store is not None:
         control.checkpoint_info["cache"] = {"dir": str(store.path), "temporary": store.temporary}
+    kept = types.SimpleNamespace(accepted=False)
     try:
-        yield
+        yield kept
     except BaseException:
         needed = control.last_checkpoint is not None or (
-            resumed_from is not None and os.path.isfile(resumed_from))
+            kept.accepted and resumed_from is not None and os.path.isfile(resumed_from))
         if store is not None and not (store.temporary and needed):
             store.remove()
         raise
