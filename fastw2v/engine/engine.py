@@ -25,6 +25,13 @@ from .sampling import keep_probabilities
 CHUNK_WORDS = 10_000  # sentences are grouped into chunks of about this many words
 
 
+def _read_only(a: np.ndarray) -> np.ndarray:
+    """A read-only view of ``a`` (``a`` itself stays as it was)."""
+    view = a.view()
+    view.flags.writeable = False
+    return view
+
+
 @njit(cache=True)
 def chunk_layout(sentence_ends: np.ndarray, chunk_words: int = CHUNK_WORDS) -> np.ndarray:
     """Group consecutive sentences into chunks of at least ``chunk_words`` words.
@@ -71,6 +78,10 @@ class Engine:
         self.inputs = inputs if inputs is not None else WordRows(len(counts))
         self.schedule = kernels.Schedule(keep_probabilities(counts, sample), kernels.rule_of(model, batching),
                                          int(window), float(alpha), float(min_alpha), int(epochs), int(seed))
+        # Read-only views whether the corpus is in memory or a memory-mapped cache: one
+        # compiled kernel serves both (Numba types a read-only array apart, and compiling
+        # each variant of every loss and input side costs seconds on a first run).
+        tokens, sentence_ends = _read_only(tokens), _read_only(sentence_ends)
         self.chunks = chunk_layout(sentence_ends)
         self.corpus = kernels.CorpusArrays(tokens, sentence_ends, self.chunks)
         self.n_chunks = self.chunks.shape[0] - 1
