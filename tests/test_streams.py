@@ -189,16 +189,25 @@ def test_progress_of_a_stream_shows_bytes_words_and_rate(tmp_path, text):
 
 
 # ---------------------------------------------------------------- checkpoints of a stream run
+STREAM_SETTINGS = dict(min_count=2, dim=8, epochs=2, threads=1, seed=1)
+
+
+def train_from_a_named_pipe(tmp_path: Path, data: bytes):
+    """A finished run from a named pipe, with its checkpoint at ``c.ckpt``: the model."""
+    fifo = tmp_path / "c.fifo"
+    os.mkfifo(fifo)
+    writer = feed(fifo, data)
+    control = RunControl(checkpoint=tmp_path / "c.ckpt", checkpoint_every=60.0)
+    model = fastw2v.train(fifo, control=control, **STREAM_SETTINGS)
+    writer.join(10)
+    return model
+
+
 def test_checkpoint_of_a_stream_keeps_its_cache_entry_and_resumes(tmp_path, text, monkeypatch):
     """A stream cannot be read again: the checkpoint names the token cache entry the run
     built, the entry stays while the checkpoint does, and resuming reads it, not the stream."""
     fifo = tmp_path / "c.fifo"
-    os.mkfifo(fifo)
-    writer = feed(fifo, gzip.compress(text))
-    settings = dict(min_count=2, dim=8, epochs=2, threads=1, seed=1)
-    control = RunControl(checkpoint=tmp_path / "c.ckpt", checkpoint_every=60.0)
-    model = fastw2v.train(fifo, control=control, **settings)
-    writer.join(10)
+    model = train_from_a_named_pipe(tmp_path, gzip.compress(text))
     info = read_info(tmp_path / "c.ckpt")
     assert info["corpus"] == [{"path": str(fifo), "stream": info["corpus"][0]["stream"]}]
     kept = Path(info["cache"]["dir"])
@@ -208,7 +217,7 @@ def test_checkpoint_of_a_stream_keeps_its_cache_entry_and_resumes(tmp_path, text
     assert np.array_equal(resumed.input_vectors, model.input_vectors)
     plain = tmp_path / "c.txt"
     plain.write_bytes(text)
-    assert np.array_equal(fastw2v.train(plain, **settings).input_vectors, model.input_vectors)
+    assert np.array_equal(fastw2v.train(plain, **STREAM_SETTINGS).input_vectors, model.input_vectors)
 
     for f in kept.iterdir():  # the entry is gone: one clear error, the pipe is not read again
         f.unlink()
@@ -221,13 +230,7 @@ def test_checkpoint_of_a_stream_keeps_its_cache_entry_and_resumes(tmp_path, text
 def test_resume_of_a_stream_that_fails_keeps_its_cache(tmp_path, text, monkeypatch):
     """A resumed run that fails once training is under way (a full disk, say) leaves the
     stream's cache entry for its checkpoint: it is the only copy of the text."""
-    fifo = tmp_path / "c.fifo"
-    os.mkfifo(fifo)
-    writer = feed(fifo, text)
-    settings = dict(min_count=2, dim=8, epochs=2, threads=1, seed=1)
-    control = RunControl(checkpoint=tmp_path / "c.ckpt", checkpoint_every=60.0)
-    model = fastw2v.train(fifo, control=control, **settings)
-    writer.join(10)
+    model = train_from_a_named_pipe(tmp_path, text)
     kept = Path(read_info(tmp_path / "c.ckpt")["cache"]["dir"])
 
     def fail(*args, **kwargs):
@@ -270,7 +273,7 @@ def test_interrupted_stream_run_resumes_from_its_cache(tmp_path, text):
 @pytest.mark.parametrize("args, stdin, message", [
     (["train", "-", "-", "-o", "{t}/v.txt"], b"a b\n", "standard input (-) is given twice"),
     (["train", "{t}", "-o", "{t}/v.txt"], None, "is not a file"),
-    (["train", "-", "-o", "{t}/v.txt"], gzip.compress(b"the cat sat\n" * 100)[:30], "cannot read corpus standard input"),
+    (["train", "-", "-o", "{t}/v.txt"], COMPRESS["gzip"](b"the cat sat\n" * 100)[:30], "cannot read corpus standard input"),
     (["train", "-", "-o", "{t}/v.txt"], COMPRESS["zstd"](b"the cat\n" * 100)[:12], "cannot read corpus standard input"),
     (["train", "-", "-o", "{t}/v.txt"], b"", "corpus is empty"),
     (["train", "-", "-o", "{t}/v.txt", "--no-cache", "--checkpoint", "{t}/c"], b"a\n",
