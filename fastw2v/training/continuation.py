@@ -49,7 +49,7 @@ def continued_options(saved: TrainOptions, given: dict) -> TrainOptions:
     model's value, and naming the model's own rule again keeps its learning rates."""
     given = {name: value for name, value in given.items() if value is not None}
     for name in FIXED:
-        if name in given and given[name] is not None and given[name] != getattr(saved, name):
+        if name in given and given[name] != getattr(saved, name):
             raise OptionError(name, f"cannot change when continuing a model: it has "
                                     f"{getattr(saved, name)!r}, {given[name]!r} was given")
     base = dataclasses.asdict(saved)
@@ -141,11 +141,10 @@ def check_pretrained(vectors: np.ndarray, dim: int, source: str) -> None:
         raise FastW2VError(f"{source} holds NaN or infinite values")
 
 
-def place_vectors(syn0: np.ndarray, dim: int, vocab: Vocabulary, words: list[str], vectors: np.ndarray,
-                  source: str) -> int:
-    """Start the rows of ``vocab``'s words found in ``words`` from ``vectors`` (the first
-    occurrence of a word counts, as gensim reads such files); return how many matched."""
-    check_pretrained(vectors, dim, source)
+def place_vectors(syn0: np.ndarray, dim: int, vocab: Vocabulary, words: list[str], vectors: np.ndarray) -> int:
+    """Start the rows of ``vocab``'s words found in ``words`` from ``vectors`` (already
+    checked by :func:`check_pretrained`; the first occurrence of a word counts, as gensim
+    reads such files); return how many matched."""
     index = vocab.index
     rows, sources, seen = [], [], set()
     for i, w in enumerate(words):

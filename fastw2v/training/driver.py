@@ -120,9 +120,7 @@ def train(corpus, *, vocab: Vocabulary | str | os.PathLike | None = None,
     source = Corpus(corpus)
     if isinstance(vocab, (str, os.PathLike)):
         vocab = Vocabulary.load(vocab, opts.min_count)
-    pretrained = _pretrained(init_vectors) if init_vectors is not None else None
-    if pretrained is not None:
-        check_pretrained(pretrained[1], opts.dim, str(init_vectors))
+    pretrained = _pretrained(init_vectors, opts.dim) if init_vectors is not None else None
     if save_vocab is not None:
         check_output_path(save_vocab)
     store = corpus_store(source, cache_dir, tmp_dir, in_memory)
@@ -154,7 +152,7 @@ def train(corpus, *, vocab: Vocabulary | str | os.PathLike | None = None,
             syn0, syn1 = initial_vectors(input_rows(opts, len(vocab)), opts.dim, opts.seed,
                                          output_rows(opts.loss, len(vocab)))
         if pretrained is not None:
-            matched = place_vectors(syn0, opts.dim, vocab, *pretrained, source=str(init_vectors))
+            matched = place_vectors(syn0, opts.dim, vocab, *pretrained)
             display.line(f"init vectors: {matched:,} of {len(vocab):,} words start from {init_vectors}")
         model = Word2VecModel(vocab, syn0, syn1, opts, stats, biases=biases)
         control.checkpoint_info.setdefault("corpus", source.fingerprint())
@@ -164,11 +162,14 @@ def train(corpus, *, vocab: Vocabulary | str | os.PathLike | None = None,
     return model
 
 
-def _pretrained(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
-    """The words and vectors of a word2vec file (text or binary, any tool's)."""
+def _pretrained(path: str | os.PathLike, dim: int) -> tuple[list[str], np.ndarray]:
+    """The words and vectors of a word2vec file (text or binary, any tool's), checked
+    against the model's ``dim`` as soon as they are read (before the corpus is)."""
     from ..vectors.word2vec_format import load_word2vec
 
-    return load_word2vec(path)
+    words, vectors = load_word2vec(path)
+    check_pretrained(vectors, dim, str(path))
+    return words, vectors
 
 
 def resume(checkpoint: str | os.PathLike, *, cache_dir: str | os.PathLike | None = None,
@@ -207,13 +208,13 @@ def resume(checkpoint: str | os.PathLike, *, cache_dir: str | os.PathLike | None
         cache_dir = kept["dir"]  # a stream's entry lives only where its run put it
     store = store or corpus_store(source, cache_dir, tmp_dir, in_memory)
     opts = model.options
-    with _store_kept_for_checkpoints(store, control, resumed_from=checkpoint) as kept:
+    with _store_kept_for_checkpoints(store, control) as kept:
         t0 = time.perf_counter()
         _, encoded, how, entry = prepare_corpus(source, opts, model.vocab, store, control.display)
         if state.chunk_done.shape[0] != chunk_layout(encoded.sentence_ends).shape[0] - 1:
             raise FastW2VError(f"cannot resume from {checkpoint}: its chunk flags do not match "
                                "this corpus (different chunk layout)")
-        kept.accepted = True  # the checkpoint fits its corpus: a failure from here on keeps the cache
+        kept.resumable_from = checkpoint  # it fits its corpus: a failure from here on keeps the cache
         model.stats.words_per_epoch = encoded.n_words
         model.stats.prepare_seconds = elapsed(t0)
         control.display.line(f"resuming epoch {state.epoch + 1} of {opts.epochs} at "
@@ -258,22 +259,23 @@ def corpus_store(source: Corpus, cache_dir, tmp_dir, in_memory: bool) -> CacheDi
 
 
 @contextlib.contextmanager
-def _store_kept_for_checkpoints(store: CacheDir | None, control: RunControl, resumed_from=None):
+def _store_kept_for_checkpoints(store: CacheDir | None, control: RunControl):
     """Remove a temporary cache when the run ends, unless it stops unfinished after a
     checkpoint: the checkpoint names the cache (``info["cache"]``) and resuming uses it.
 
-    A resumed run whose checkpoint was accepted (``accepted`` set on what this yields)
-    and that then fails keeps the cache while that checkpoint is on disk: for a corpus
-    read from a stream it is the only copy of the text. A refused checkpoint's is removed.
+    A resumed run sets ``resumable_from`` on what this yields once its checkpoint is
+    accepted; if it then fails, the cache stays while that checkpoint is on disk (for a
+    corpus read from a stream it is the only copy of the text). A refused checkpoint's
+    cache is removed.
     """
     if store is not None:
         control.checkpoint_info["cache"] = {"dir": str(store.path), "temporary": store.temporary}
-    kept = types.SimpleNamespace(accepted=False)
+    kept = types.SimpleNamespace(resumable_from=None)
     try:
         yield kept
     except BaseException:
         needed = control.last_checkpoint is not None or (
-            kept.accepted and resumed_from is not None and os.path.isfile(resumed_from))
+            kept.resumable_from is not None and os.path.isfile(kept.resumable_from))
         if store is not None and not (store.temporary and needed):
             store.remove()
         raise
