@@ -347,7 +347,6 @@ SINGLE_MACHINE_OPTIONS = ["--resume", "--checkpoint", "--checkpoint-every", "--c
 
 
 def test_every_option_refused_under_dask_is_tested():
-    from fastw2v.cli import flag_of
     from fastw2v.training.plan import NOT_WITH_DASK
 
     assert sorted(flag_of(name) for name in NOT_WITH_DASK) == sorted(SINGLE_MACHINE_OPTIONS)
