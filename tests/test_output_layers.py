@@ -107,7 +107,7 @@ def run_step(loss, rule, syn0, syn1, ctx, alpha, rng=np.uint64(7)):
     ctx = np.array(ctx, np.int32)
     inputs = WordRows(V)
     scratch = kernels.new_scratch(loss, inputs, 4, syn0)
-    total, _ = kernels.centre_step(rule, loss, inputs, syn0, syn1, CENTER, ctx, np.arange(len(ctx)), len(ctx),
+    total, _ = kernels.centre_step(rule, 0, loss, inputs, syn0, syn1, CENTER, ctx, np.arange(len(ctx)), len(ctx),
                                    outs, n_out,
                                    labels, scratch, alpha, True, rng_after if rule == kernels.SG_PAIRS else rng)
     return total, outs
@@ -122,6 +122,55 @@ def draw_outputs_py(loss, outs, labels, rng):
     """The centre's outputs as the kernel draws them ahead of its step."""
     n, _ = _draw(loss, outs, labels, rng)
     return n, rng
+
+
+@njit
+def _draw_next(loss, outs, labels, rng):
+    return draw_outputs(loss, CENTER, outs, labels, rng)
+
+
+@pytest.mark.parametrize("loss_name", ["ns", "nce"])
+def test_shared_negatives_in_groups_are_shared_steps_in_turn(loss_name):
+    """share_negatives=2 over a context of 3: the first two context words share the
+    centre's outputs drawn ahead, the third gets its own draw, taken next from the
+    same random state; the same as two ungrouped shared steps in turn."""
+    noise_words = np.isin(np.arange(V), [0, 3, 5, 6, 7]).astype(np.int64)
+    table = noise_table(noise_words, 1.0)
+    log_kq = nce_log_kq(noise_words + 1, 0.75, K).astype(np.float64)
+
+    def fresh_loss():  # NCE trains its biases in place: each run starts from zero
+        return (NegativeSampling(table, sigmoid_table(), K) if loss_name == "ns" else
+                NoiseContrastive(table, log_kq, np.zeros(V), K))
+    loss = fresh_loss()
+    ctx = np.array(CONTEXTS, np.int32)
+    inputs = WordRows(V)
+    start0, start1, _ = random_params(3, V)
+
+    def step(group, ctx, syn0, syn1, outs, labels, n_out, rng):
+        scratch = kernels.new_scratch(loss, inputs, 4, syn0)
+        return kernels.centre_step(kernels.SG_SHARED, group, loss, inputs, syn0, syn1, CENTER, ctx,
+                                   np.arange(len(ctx)), len(ctx), outs, n_out, labels, scratch, 0.05, True, rng)
+
+    first, first_labels = np.zeros(8, np.int32), np.zeros(8, np.float64)
+    n_first, rng = _draw_next(loss, first, first_labels, np.uint64(7))
+    grouped0, grouped1 = start0.copy(), start1.copy()
+    total, rng_grouped = step(2, ctx, grouped0, grouped1, first.copy(), first_labels.copy(), n_first, rng)
+
+    grouped_loss, loss = loss, fresh_loss()
+    turn0, turn1 = start0.copy(), start1.copy()
+    total_a, _ = step(0, ctx[:2], turn0, turn1, first.copy(), first_labels.copy(), n_first, rng)
+    second, second_labels = np.zeros(8, np.int32), np.zeros(8, np.float64)
+    n_second, rng_turns = _draw_next(loss, second, second_labels, rng)
+    total_b, _ = step(0, ctx[2:], turn0, turn1, second, second_labels, n_second, rng_turns)
+
+    assert sorted(second[1:n_second]) != sorted(first[1:n_first])  # the third word's own negatives
+    assert rng_grouped == rng_turns
+    assert total == pytest.approx(total_a + total_b, rel=1e-12)
+    np.testing.assert_allclose(grouped0, turn0, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(grouped1, turn1, rtol=1e-12, atol=1e-14)
+    if loss_name == "nce":
+        np.testing.assert_allclose(grouped_loss.bias, loss.bias, rtol=1e-12, atol=1e-14)
+    assert not np.allclose(grouped1, start1)  # it trained
 
 
 def random_params(seed, out_rows, scale=0.6):

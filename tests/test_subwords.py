@@ -85,7 +85,7 @@ def run_subword_step(rule, syn0, syn1, inputs, ctx, alpha, bias):
     if cached:
         for b, c in enumerate(ctx):
             kernels._cache_word(inputs, syn0, c, b, scratch)
-    total, _ = kernels.centre_step(rule, loss, inputs, syn0, syn1, CENTER, np.array(ctx, np.int32), slots,
+    total, _ = kernels.centre_step(rule, 0, loss, inputs, syn0, syn1, CENTER, np.array(ctx, np.int32), slots,
                                    len(ctx), outs, n_out, labels, scratch, alpha, True, rng)
     if cached:
         for b, c in enumerate(ctx):

@@ -876,7 +876,7 @@ def bad_counts(draw, c, a, h, d):
 
 
 INT_OPTIONS = ("dim", "window", "negative", "min_count", "max_vocab_size", "epochs", "threads", "seed",
-               "max_sentence_length", "minn", "maxn", "bucket")
+               "max_sentence_length", "minn", "maxn", "bucket", "share_negatives")
 FLOAT_OPTIONS = ("sample", "alpha", "min_alpha", "ns_exponent")
 STR_OPTIONS = ("model", "batching", "loss")
 OPTIONAL = ("alpha", "min_alpha", "threads")
@@ -886,7 +886,8 @@ INVALID_OPTIONS = {
     "max_sentence_length": [0, 2**31], "sample": [-0.1, float("nan"), float("inf"), 10**400],
     "alpha": [-1.0, float("nan"), float("inf"), 10**400], "min_alpha": [-1.0, 1.0, float("nan")],
     "ns_exponent": [-1.0, float("inf"), float("nan")], "model": ["x", "SG", ""], "batching": ["x", "none "],
-    "loss": ["x", "NS"], "minn": [0, -1, 1001], "maxn": [-1, 1001], "bucket": [-1, 2**31]}
+    "loss": ["x", "NS"], "minn": [0, -1, 1001], "maxn": [-1, 1001], "bucket": [-1, 2**31],
+    "share_negatives": [-1, 10_001]}
 
 
 def bad_options(draw, c, a, h, d):

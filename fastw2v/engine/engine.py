@@ -64,20 +64,21 @@ class Engine:
     ``counts``: the vocabulary's counts (noise, subsampling and Huffman tables come
     from them). ``tokens``/``sentence_ends``: the encoded corpus. The settings are
     the fields of the same names of :class:`fastw2v.TrainOptions`; ``seed`` and
-    ``threads`` are given apart because a Dask worker uses its own.
+    ``threads`` are given apart because a Dask worker uses its own; ``share_negatives``
+    0 (all of a centre's context words share its outputs) unless given.
     """
 
     def __init__(self, syn0: np.ndarray, syn1: np.ndarray, bias: np.ndarray | None,
                  counts: np.ndarray, tokens: np.ndarray, sentence_ends: np.ndarray, *,
                  model: str, batching: str, loss: str, window: int, negative: int, sample: float,
                  ns_exponent: float, alpha: float, min_alpha: float, epochs: int, seed: int,
-                 threads: int, report_loss: bool = False, inputs=None):
+                 threads: int, report_loss: bool = False, inputs=None, share_negatives: int = 0):
         self.syn0, self.syn1, self.bias = syn0, syn1, bias
         self.threads = threads
         self.loss = loss_tables(loss, counts, ns_exponent, negative, bias)
         self.inputs = inputs if inputs is not None else WordRows(len(counts))
         self.schedule = kernels.Schedule(keep_probabilities(counts, sample), kernels.rule_of(model, batching),
-                                         int(window), float(alpha), float(min_alpha), int(epochs), int(seed))
+                                         int(share_negatives), int(window), float(alpha), float(min_alpha), int(epochs), int(seed))
         # Read-only views whether the corpus is in memory or a memory-mapped cache: one
         # compiled kernel serves both (Numba types a read-only array apart, and compiling
         # each variant of every loss and input side costs seconds on a first run).

@@ -70,19 +70,22 @@ def rule_of(model: str, batching: str) -> int:
 # The kernel's arguments, grouped.
 CorpusArrays = namedtuple("CorpusArrays", ["tokens", "sentence_ends", "chunk_starts"])
 CorpusArrays.__doc__ = """int32 word ids; int64 sentence ends; chunk c = sentences chunk_starts[c]:[c+1]."""
-Schedule = namedtuple("Schedule", ["keep", "rule", "window", "alpha", "min_alpha", "epochs", "seed"])
+Schedule = namedtuple("Schedule", ["keep", "rule", "group", "window", "alpha", "min_alpha", "epochs", "seed"])
 Schedule.__doc__ = """What stays the same for a whole run: subsampling (keep probability per word),
-update rule, window, learning rate from alpha to min_alpha over all epochs, seed."""
+update rule, how many context words share one draw of outputs under SG_SHARED (``group``;
+0: all of a centre's), window, learning rate from alpha to min_alpha over all epochs, seed."""
 Counters = namedtuple("Counters", ["progress", "losses", "stop", "chunk_alphas", "report_loss"])
 Counters.__doc__ = """Written while the kernel runs: corpus words done and loss (float64) per worker
 (PROGRESS_STRIDE apart), the learning rate at each chunk's start; read: stop[0],
 which makes the workers stop before their next chunk, and whether to sum the loss."""
 Scratch = namedtuple("Scratch", ["rows", "starts", "in_block", "out_block", "grad", "acc", "hidden",
-                                 "offsets", "gsum", "win_vec", "win_grad", "win_rows"])
+                                 "offsets", "gsum", "win_vec", "win_grad", "win_rows", "group_outs",
+                                 "group_labels"])
 Scratch.__doc__ = """One worker's scratch arrays. The ``win_*`` arrays are the window cache (see
 :func:`train_epoch`): for each of the 2 * window + 1 positions a sentence can have in the
 window, the word's input vector as it stands, the gradient it has gathered since it came in,
-and its row count."""
+and its row count. ``group_*``: the outputs of the next group of context words (SG_SHARED
+with ``Schedule.group``), drawn while the group before it trains."""
 
 
 # ---------------------------------------------------------------- row helpers
@@ -134,8 +137,9 @@ def _uncache_word(inputs, syn0, word, slot, scratch):
 
 # ---------------------------------------------------------------- the two steps
 @njit(cache=True, fastmath=True)
-def shared_step(loss, inputs, syn0, syn1, n_in, slots, outs, n_out, labels, scratch, alpha, report_loss):
-    """Inputs 0..n_in-1 (rows ``scratch.rows[starts[b]:starts[b+1]]``) share the outputs
+def shared_step(loss, inputs, syn0, syn1, n_in, slots, outs, n_out, labels, scratch, alpha, report_loss,
+                first=0):
+    """Inputs 0..n_in-1 (rows ``scratch.rows[starts[first + b]:starts[first + b + 1]]``) share the outputs
     ``outs[:n_out]``: scores = In (n_in x D) . Out^T (D x n_out), then the gradients of
     both sides from the same scores. Returns the loss before the update (float64) when
     ``report_loss``, else 0."""
@@ -149,7 +153,7 @@ def shared_step(loss, inputs, syn0, syn1, n_in, slots, outs, n_out, labels, scra
             for d in range(dim):
                 in_block[b, d] = scratch.win_vec[slots[b], d]
         else:
-            word_input(inputs, syn0, rows, starts[b], starts[b + 1], in_block[b])
+            word_input(inputs, syn0, rows, starts[first + b], starts[first + b + 1], in_block[b])
     _gather_rows(syn1, outs, n_out, out_block)
     logit_offsets(loss, outs, n_out, offsets)
     for b in range(n_in):
@@ -171,7 +175,7 @@ def shared_step(loss, inputs, syn0, syn1, n_in, slots, outs, n_out, labels, scra
         if cached:
             _add_to_cached(scratch, slots[b], acc)
         else:
-            _add_to_rows(syn0, rows, starts[b], starts[b + 1], acc)
+            _add_to_rows(syn0, rows, starts[first + b], starts[first + b + 1], acc)
     for k in range(n_out):
         for d in range(dim):
             acc[d] = 0.0
@@ -248,18 +252,44 @@ def cached_cbow_step(loss, syn0, syn1, n_ctx, slots, outs, n_out, labels, scratc
 
 
 @njit(cache=True, inline="always")
-def centre_step(rule, loss, inputs, syn0, syn1, centre, ctx, slots, n_ctx, outs, n_out, labels, scratch,
-                alpha, report_loss, rng):
+def grouped_shared_steps(loss, inputs, syn0, syn1, centre, group, n_ctx, slots, outs, n_out, labels, scratch,
+                         alpha, report_loss, rng):
+    """SG_SHARED in groups: context words ``lo:lo + group`` share one draw of outputs
+    (the first group the caller's ``outs``, each later group its own, drawn and
+    prefetched while the group before it trains). ``group`` 0 or at least
+    ``n_ctx``: one group, the whole context. Returns (loss, rng)."""
+    if group <= 0 or group >= n_ctx:
+        return shared_step(loss, inputs, syn0, syn1, n_ctx, slots, outs, n_out, labels, scratch, alpha,
+                           report_loss), rng
+    total = 0.0
+    for lo in range(0, n_ctx, group):
+        nxt = (lo // group + 1) & 1
+        if lo + group < n_ctx:
+            n_next, rng = draw_outputs(loss, centre, scratch.group_outs[nxt], scratch.group_labels[nxt], rng)
+            for k in range(n_next):
+                prefetch_row(syn1, scratch.group_outs[nxt, k])
+        # The group's rows and slots start at lo: scratch.starts holds absolute positions.
+        total += shared_step(loss, inputs, syn0, syn1, min(group, n_ctx - lo), slots[lo:], outs, n_out, labels,
+                             scratch, alpha, report_loss, lo)
+        if lo + group < n_ctx:
+            outs, labels, n_out = scratch.group_outs[nxt], scratch.group_labels[nxt], n_next
+    return total, rng
+
+
+@njit(cache=True, inline="always")
+def centre_step(rule, group, loss, inputs, syn0, syn1, centre, ctx, slots, n_ctx, outs, n_out, labels,
+                scratch, alpha, report_loss, rng):
     """Every update for one centre word and its context ``ctx[:n_ctx]``; returns (loss, rng).
 
     ``outs[:n_out]`` / ``labels`` hold the centre's outputs, drawn ahead by the
-    caller, for SG_SHARED and CBOW; SG_PAIRS draws fresh outputs for every pair.
+    caller, for SG_SHARED (its first ``group`` context words) and CBOW; SG_PAIRS
+    draws fresh outputs for every pair.
     """
     rows, starts = scratch.rows, scratch.starts
     if window_cached(inputs) and rule != SG_PAIRS:  # the context's input vectors are in the cache
         if rule == SG_SHARED:
-            return shared_step(loss, inputs, syn0, syn1, n_ctx, slots, outs, n_out, labels, scratch, alpha,
-                               report_loss), rng
+            return grouped_shared_steps(loss, inputs, syn0, syn1, centre, group, n_ctx, slots, outs, n_out,
+                                        labels, scratch, alpha, report_loss, rng)
         return cached_cbow_step(loss, syn0, syn1, n_ctx, slots, outs, n_out, labels, scratch, alpha,
                                 report_loss), rng
     n_rows = 0
@@ -268,8 +298,8 @@ def centre_step(rule, loss, inputs, syn0, syn1, centre, ctx, slots, n_ctx, outs,
         n_rows += rows_of(inputs, ctx[b], rows, n_rows)
         starts[b + 1] = n_rows
     if rule == SG_SHARED:
-        return shared_step(loss, inputs, syn0, syn1, n_ctx, slots, outs, n_out, labels, scratch, alpha,
-                           report_loss), rng
+        return grouped_shared_steps(loss, inputs, syn0, syn1, centre, group, n_ctx, slots, outs, n_out,
+                                    labels, scratch, alpha, report_loss, rng)
     if rule == CBOW:
         mean_of_rows(syn0, rows, 0, n_rows, scratch.hidden)
         return sequential_step(loss, syn0, syn1, 0, n_rows, outs, n_out, labels, scratch, alpha,
@@ -297,7 +327,8 @@ def new_scratch(loss, inputs, window, syn0):
                    np.zeros(n_out, dtype=syn0.dtype), np.zeros(n_out, dtype=syn0.dtype),
                    np.zeros((2 * window + 1, dim), dtype=syn0.dtype),
                    np.zeros((2 * window + 1, dim), dtype=syn0.dtype),
-                   np.zeros(2 * window + 1, dtype=np.int64))
+                   np.zeros(2 * window + 1, dtype=np.int64),
+                   np.zeros((2, n_out), dtype=np.int32), np.zeros((2, n_out), dtype=syn0.dtype))
 
 
 # ---------------------------------------------------------------- one epoch
@@ -315,7 +346,7 @@ def train_epoch(syn0, syn1, corpus, inputs, loss, schedule, counters, epoch, chu
     # a tuple argument inside the prange body is lost (Numba hands the body a copy), so
     # writes to a loss's arrays (NCE's biases) stay inside the steps, which are not inlined.
     tokens, sentence_ends, chunk_starts = corpus.tokens, corpus.sentence_ends, corpus.chunk_starts
-    keep, rule, window = schedule.keep, schedule.rule, schedule.window
+    keep, rule, group, window = schedule.keep, schedule.rule, schedule.group, schedule.window
     progress, losses, stop = counters.progress, counters.losses, counters.stop
     chunk_alphas, report_loss = counters.chunk_alphas, counters.report_loss
     seed, alpha, min_alpha = schedule.seed, schedule.alpha, schedule.min_alpha
@@ -393,7 +424,7 @@ def train_epoch(syn0, syn1, corpus, inputs, loss, schedule, counters, epoch, chu
                             n_ctx += 1
                     if n_ctx == 0:
                         continue
-                    step_loss, rng = centre_step(rule, loss, inputs, syn0, syn1, sentence[i], ctx, slots,
+                    step_loss, rng = centre_step(rule, group, loss, inputs, syn0, syn1, sentence[i], ctx, slots,
                                                  n_ctx, outs[now], n_outs[now], labels[now], scratch,
                                                  a, report_loss, rng)
                     chunk_loss += step_loss
@@ -405,11 +436,18 @@ def train_epoch(syn0, syn1, corpus, inputs, loss, schedule, counters, epoch, chu
             chunk_done[c] = 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, parallel=True)
 def all_within(matrix, limit):
-    """True when every value of ``matrix`` is finite with magnitude at most ``limit``."""
+    """True when every value of ``matrix`` is finite with magnitude at most ``limit``
+    (read by all threads, a part each: 800 MB of a subword model is checked after every
+    kernel call)."""
     flat = matrix.ravel()
-    for i in range(flat.shape[0]):
-        if not abs(flat[i]) <= limit:  # also catches NaN
-            return False
-    return True
+    n = flat.shape[0]
+    parts = 64
+    bad = 0
+    for p in prange(parts):
+        for i in range(n * p // parts, n * (p + 1) // parts):
+            if not abs(flat[i]) <= limit:  # also catches NaN
+                bad += 1
+                break
+    return bad == 0

@@ -9,7 +9,9 @@ with the model makes a checkpoint (:mod:`fastw2v.training.checkpoint`).
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 from numba import njit, prange
@@ -209,18 +211,60 @@ def input_rows(opts: TrainOptions, n_words: int) -> int:
     return n_words + (opts.bucket if opts.subwords else 0)
 
 
-def initial_vectors(n: int, dim: int, seed: int, out_rows: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def initial_vectors(n: int, dim: int, seed: int, out_rows: int | None = None,
+                    threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Padded syn0 uniform in [-0.5/dim, 0.5/dim) (real columns), syn1 zero.
 
     ``out_rows``: rows of syn1 (default n; hs has n - 1, see ``output_rows``).
+    The values are one stream of ``default_rng(seed)`` in row order, whatever
+    ``threads`` (default: the usable cores) fill it: see :func:`_fill_uniform`.
     """
-    rng = np.random.default_rng(seed)
     syn0 = aligned_zeros(n, dim)
-    step = max(1, (1 << 22) // dim)  # blocks of rows: no full-size temporaries (2M n-gram buckets)
-    for lo in range(0, n, step):
-        hi = min(n, lo + step)
-        syn0[lo:hi, :dim] = (rng.random((hi - lo, dim), dtype=np.float32) - np.float32(0.5)) / np.float32(dim)
+    _fill_uniform(syn0, dim, seed, threads or len(os.sched_getaffinity(0)))
     return syn0, aligned_zeros(n if out_rows is None else out_rows, dim)
+
+
+_FILL_BLOCK = 1 << 22  # floats per block: no full-size temporaries (2M n-gram buckets)
+
+
+def _fill_uniform(syn0: np.ndarray, dim: int, seed: int, threads: int) -> None:
+    """syn0[:, :dim] = (u - 0.5) / dim, u the float32 stream of ``default_rng(seed)``
+    in row order, filled by up to ``threads`` threads, each over its own rows.
+
+    NumPy makes float32 value f of the stream from half of the generator's 64-bit
+    output f // 2 (the low half when f is even), so a thread starting at value f
+    advances its own copy of the generator by f // 2 outputs and, when f is odd,
+    draws one value to skip it: every thread count gives the same bits. NumPy
+    releases the GIL while it fills an array, and the pages of the 800 MB of a
+    subword model are first touched by the threads that fill them.
+    """
+    n = syn0.shape[0]
+    rows_per_block = max(1, _FILL_BLOCK // dim)
+    parts = min(threads, -(-n // rows_per_block))
+    bounds = [n * k // max(parts, 1) for k in range(parts + 1)]
+
+    def fill(lo: int, hi: int) -> None:
+        first = lo * dim
+        bits = np.random.PCG64(seed)  # what default_rng(seed) uses
+        bits.advance(first // 2)
+        rng = np.random.Generator(bits)
+        if first % 2:
+            rng.random(1, dtype=np.float32)
+        block = np.empty((min(rows_per_block, hi - lo), dim), dtype=np.float32)
+        for a in range(lo, hi, rows_per_block):
+            b = min(hi, a + rows_per_block)
+            part = block[:b - a]
+            rng.random(out=part, dtype=np.float32)
+            part -= np.float32(0.5)
+            part /= np.float32(dim)
+            syn0[a:b, :dim] = part
+
+    if parts <= 1:
+        fill(0, n)
+        return
+    with ThreadPoolExecutor(parts) as pool:
+        for done in [pool.submit(fill, lo, hi) for lo, hi in pairwise(bounds)]:
+            done.result()
 
 
 @dataclass
@@ -243,7 +287,8 @@ def engine_for(opts: TrainOptions, syn0: np.ndarray, syn1: np.ndarray, bias: np.
     on ``encoded`` (an :class:`fastw2v.text.corpus.EncodedCorpus`); ``seed`` and
     ``threads`` default to the options'."""
     return Engine(syn0, syn1, bias, counts, encoded.tokens, encoded.sentence_ends, inputs=inputs,
-                  model=opts.model, batching=opts.batching, loss=opts.loss, window=opts.window,
+                  model=opts.model, batching=opts.batching, share_negatives=opts.share_negatives,
+                  loss=opts.loss, window=opts.window,
                   negative=opts.negative, sample=opts.sample, ns_exponent=opts.ns_exponent,
                   alpha=opts.alpha, min_alpha=opts.min_alpha, epochs=opts.epochs,
                   seed=opts.seed if seed is None else seed,
