@@ -209,6 +209,22 @@ def group_gap(model, groups):
     return float(sim[same].mean() - sim[label[:, None] != label[None, :]].mean())
 
 
+@pytest.mark.parametrize("n, dim", [(1, 1), (9, 3), (1001, 5), (4099, 7), (257, 300)])
+def test_initial_vectors_are_one_stream_whatever_the_threads(monkeypatch, n, dim):
+    """syn0 starts as one float32 stream of default_rng(seed) in row order, (u - 0.5) / dim,
+    padding zero; threads that each fill their own rows (small blocks here, so that many
+    start at an odd value of the stream) give the same bits as one."""
+    from fastw2v.training import model as model_module
+
+    monkeypatch.setattr(model_module, "_FILL_BLOCK", 61)
+    stream = np.random.default_rng(11).random(n * dim, dtype=np.float32).reshape(n, dim)
+    expected = (stream - np.float32(0.5)) / np.float32(dim)
+    for threads in (1, 2, 3, 8):
+        syn0, syn1 = model_module.initial_vectors(n, dim, 11, threads=threads)
+        assert syn0[:, :dim].tobytes() == expected.tobytes(), threads
+        assert not syn0[:, dim:].any() and not syn1.any()
+
+
 def test_training_moves_vectors_and_untrained_words_keep_their_initial_values(schedule_corpus):
     """Words of the vocabulary that never occur in the corpus are never a context, so their
     input rows stay finite and exactly as initialised; every word that does occur moves.

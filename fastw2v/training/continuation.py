@@ -104,7 +104,8 @@ def continued_start(model: Word2VecModel, vocab: Vocabulary, opts: TrainOptions)
     """Rows for ``vocab`` (a merged vocabulary): the model's where the word is the model's,
     fresh ones elsewhere."""
     V = len(vocab)
-    syn0, syn1 = initial_vectors(input_rows(opts, V), opts.dim, opts.seed, output_rows(opts.loss, V))
+    syn0, syn1 = initial_vectors(input_rows(opts, V), opts.dim, opts.seed, output_rows(opts.loss, V),
+                                 threads=opts.threads)
     old_index = model.vocab.index
     old_ids = np.array([old_index.get(w, -1) for w in vocab.words], dtype=np.int64)
     known = np.flatnonzero(old_ids >= 0)

@@ -166,7 +166,7 @@ class ShardTrainer:
         self.opts = opts
         counts = np.asarray(counts, dtype=np.int64)
         n = len(counts)
-        syn0, syn1 = initial_vectors(n, opts.dim, opts.seed, output_rows(opts.loss, n))
+        syn0, syn1 = initial_vectors(n, opts.dim, opts.seed, output_rows(opts.loss, n), threads=opts.threads)
         bias = np.zeros(n, dtype=np.float32) if opts.loss == "nce" else None
         self.engine = engine_for(opts, syn0, syn1, bias, counts, encoded,
                                  seed=opts.seed + SEED_STRIDE * self.shard.index)

@@ -150,7 +150,7 @@ def train(corpus, *, vocab: Vocabulary | str | os.PathLike | None = None,
                                                       "restart from zero"))
         else:
             syn0, syn1 = initial_vectors(input_rows(opts, len(vocab)), opts.dim, opts.seed,
-                                         output_rows(opts.loss, len(vocab)))
+                                         output_rows(opts.loss, len(vocab)), threads=opts.threads)
         if pretrained is not None:
             matched = place_vectors(syn0, opts.dim, vocab, *pretrained)
             display.line(f"init vectors: {matched:,} of {len(vocab):,} words start from {init_vectors}")
