@@ -440,3 +440,161 @@ def test_subwords_run_end_to_end(tiny_corpus, tmp_path):
     assert "- Subwords: every word plus its character n-grams of 3 to 5 characters" in md
     assert "Without subwords (plain word2vec, for reference): gensim." in md
     assert "| tool | syntactic % | adjective-to-adverb |" in md and "| gensim-fasttext | " in md
+
+
+# --- bench/zipf_corpus.py: the synthetic Zipf–Mandelbrot corpus ---------------------------------
+
+import numpy as np  # noqa: E402
+
+from bench import zipf_corpus as zc  # noqa: E402
+
+ZIPF_TYPES, ZIPF_TOKENS = 2000, 50000
+
+
+def _zipf(tmp_path, name="z.txt", **kw):
+    out = tmp_path / name
+    meta = zc.generate(out, kw.pop("types", ZIPF_TYPES), kw.pop("tokens", ZIPF_TOKENS), **kw)
+    return out, meta
+
+
+def test_zipf_same_seed_same_bytes(tmp_path):
+    a, _ = _zipf(tmp_path, "a.txt", seed=3, line_words=37)
+    b, _ = _zipf(tmp_path, "b.txt", seed=3, line_words=37, block_tokens=777)  # blocks end mid-line
+    c, _ = _zipf(tmp_path, "c.txt", seed=4, line_words=37)
+    assert a.read_bytes() == b.read_bytes() != c.read_bytes()
+    # the token stream depends on the seed only, not on the line length
+    d, _ = _zipf(tmp_path, "d.txt", seed=3, line_words=1000)
+    assert a.read_text().split() == d.read_text().split()
+    g1, _ = _zipf(tmp_path, "g1.txt.gz", seed=3, line_words=37)
+    g2, _ = _zipf(tmp_path, "g2.txt.gz", seed=3, line_words=37, block_tokens=1000)
+    assert g1.read_bytes() == g2.read_bytes()  # no name and no time stamp in the gzip header
+    assert gzip.decompress(g1.read_bytes()) == a.read_bytes()
+
+
+def test_zipf_lines_and_format(tmp_path):
+    out, meta = _zipf(tmp_path, line_words=37)
+    data = out.read_bytes()
+    assert data.endswith(b"\n") and b"  " not in data and b"\n\n" not in data
+    lines = data.decode("ascii").split("\n")[:-1]
+    assert [len(line.split(" ")) for line in lines] == [37] * (ZIPF_TOKENS // 37) + [ZIPF_TOKENS % 37]
+    assert meta["lines"] == len(lines) and meta["text_bytes"] == len(data)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["z.txt", "z.txt.json"]  # no temp files left
+
+
+def test_zipf_words_are_unique_per_rank():
+    assert [zc.spell(r) for r in (1, 2, 5, 6, 100, 101, 10100, 10101)] == [
+        "ba", "be", "bu", "ca", "zu", "baba", "zuzu", "bababa"]
+    assert len(zc.spell(1010100)) == 6 and len(zc.spell(1010101)) == 8
+    n = 2_100_000
+    spelled = zc.spell_bytes(np.arange(1, n + 1)).tolist()
+    assert len(set(spelled)) == n
+    lengths = np.fromiter(map(len, spelled), dtype=np.int64, count=n)
+    assert lengths.min() == 2 and lengths.max() == 8 and (np.diff(lengths) >= 0).all()
+    sample = spelled[:: 997] + spelled[-1000:]
+    assert all(w.isalpha() and w.islower() and w.isascii() for w in (s.decode("ascii") for s in sample))
+    assert zc.words(5) == ["ba", "be", "bi", "bo", "bu"]
+
+
+def test_zipf_sampler_is_exact_inversion():
+    cdf = zc.cumulative(5000)
+    assert cdf[-1] == 1.0 and (np.diff(cdf) > 0).all()
+    sampler = zc.InverseSampler(cdf)
+    grid = np.arange(1 << sampler.bits, dtype=np.float64) / (1 << sampler.bits)
+    u = np.concatenate([np.random.default_rng(0).random(200_000), cdf[:-1], np.nextafter(cdf[:-1], 0),
+                        grid[:: 7], [0.0, np.nextafter(1.0, 0.0)]])
+    assert np.array_equal(sampler(u), np.searchsorted(cdf, u, side="right"))
+
+
+def test_zipf_rank_frequencies_match_the_law(tmp_path):
+    out, _ = _zipf(tmp_path, seed=1)
+    counts = Counter(out.read_text().split())
+    p = zc.probabilities(ZIPF_TYPES)
+    assert p.sum() == pytest.approx(1.0) and (np.diff(p) < 0).all()
+    assert p[1] / p[0] == pytest.approx(((1 + 2.7) / (2 + 2.7)) ** 1.07)
+    top = 50
+    observed = np.array([counts[w] for w in zc.words(top)], dtype=np.float64)
+    expected = ZIPF_TOKENS * p[:top]
+    # each of the 10 commonest ranks within 6 binomial standard deviations (false alarm < 1e-8)
+    sd = np.sqrt(expected * (1 - p[:top]))
+    assert (np.abs(observed - expected)[:10] <= 6 * sd[:10]).all()
+    # chi-square over the 50 commonest ranks and the rest (51 cells, 50 degrees of freedom):
+    # mean 50, sd 10; P(chi2 > 130) is about 1e-8. A wrong exponent (1.0 or 1.1) or shift (2.0)
+    # gives 170 to 700 here.
+    rest_o, rest_e = ZIPF_TOKENS - observed.sum(), ZIPF_TOKENS - expected.sum()
+    chi2 = ((observed - expected) ** 2 / expected).sum() + (rest_o - rest_e) ** 2 / rest_e
+    assert chi2 < 130
+
+
+def test_zipf_sidecar(tmp_path):
+    out, meta = _zipf(tmp_path, seed=2, exponent=1.1, q=2.0, line_words=50)
+    side = json.loads((tmp_path / "z.txt.json").read_text())
+    assert side == meta
+    for key, value in {"types": ZIPF_TYPES, "tokens": ZIPF_TOKENS, "exponent": 1.1, "q": 2.0,
+                       "seed": 2, "line_words": 50, "compress": "none", "lines": 1000}.items():
+        assert side[key] == value, key
+    counts = Counter(out.read_text().split())
+    assert side["distinct_types"] == len(counts)
+    assert side["types_min_count_5"] == sum(c >= 5 for c in counts.values())
+    assert side["tokens_min_count_5"] == sum(c for c in counts.values() if c >= 5)
+    assert 0 < side["types_min_count_5"] < side["distinct_types"] <= ZIPF_TYPES
+    assert set(counts) <= set(zc.words(ZIPF_TYPES))
+    # the benchmark's own corpus preparation counts the same
+    prepared = prepare_corpus(out, tmp_path / "prep", log=lambda *a: None)
+    assert prepared.tokens == ZIPF_TOKENS and prepared.distinct == side["distinct_types"]
+    assert prepared.vocab_size(5) == side["types_min_count_5"]
+    assert prepared.in_vocab_words(5) == side["tokens_min_count_5"]
+    _, gz_meta = _zipf(tmp_path, "z.txt.gz", seed=2, exponent=1.1, q=2.0, line_words=50)
+    assert gz_meta["compress"] == "gz" and (tmp_path / "z.txt.gz.json").is_file()
+    assert {k: v for k, v in gz_meta.items() if k not in ("compress", "file")} == \
+        {k: v for k, v in meta.items() if k not in ("compress", "file")}
+
+
+def test_zipf_refuses_to_overwrite(tmp_path):
+    import subprocess
+
+    out, _ = _zipf(tmp_path, tokens=1000)
+    before = out.read_bytes()
+    cmd = [sys.executable, "-m", "bench.zipf_corpus", "--types", "100", "--tokens", "500",
+           "--out", str(out)]
+    run = subprocess.run(cmd, check=False, cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2
+    assert run.stderr.count("\n") == 1 and run.stderr.startswith("zipf_corpus: error: ")
+    assert "exists" in run.stderr and "--force" in run.stderr
+    assert out.read_bytes() == before
+    run = subprocess.run(cmd + ["--force"], check=False, cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert len(out.read_text().split()) == 500 and json.loads((tmp_path / "z.txt.json").read_text())["types"] == 100
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["z.txt", "z.txt.json"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--types", "0"], "--types must be"),
+    (["--tokens", "0"], "--tokens must be"),
+    (["--types", "abc"], "invalid integer value"),
+    (["--exponent", "-1"], "--exponent must be"),
+    (["--q", "-1"], "--q must be"),
+    (["--line-words", "0"], "--line-words must be"),
+    (["--seed", "-3"], "--seed must be"),
+    (["--compress", "gz"], "needs a file name ending in .gz"),
+    (["--compress", "bz2"], "invalid choice"),
+    (["--out", "/nonexistent-dir/x.txt"], "directory does not exist"),
+    (["--bogus"], "unrecognized arguments"),
+])
+def test_zipf_bad_arguments(tmp_path, capsys, args, message):
+    base = {"--types": "100", "--tokens": "500", "--out": str(tmp_path / "x.txt")}
+    for flag, value in zip(args[::2], args[1::2]):
+        base[flag] = value
+    argv = [x for kv in base.items() for x in kv] + (args if len(args) % 2 else [])
+    assert zc.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("zipf_corpus: error: ") and message in err, err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_zipf_failure_leaves_nothing(tmp_path, monkeypatch):
+    def boom(self, u):
+        raise RuntimeError("boom")
+    monkeypatch.setattr(zc.InverseSampler, "__call__", boom)
+    with pytest.raises(RuntimeError, match="boom"):
+        _zipf(tmp_path)
+    assert list(tmp_path.iterdir()) == []
