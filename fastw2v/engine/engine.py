@@ -78,7 +78,8 @@ class Engine:
         self.loss = loss_tables(loss, counts, ns_exponent, negative, bias)
         self.inputs = inputs if inputs is not None else WordRows(len(counts))
         self.schedule = kernels.Schedule(keep_probabilities(counts, sample), kernels.rule_of(model, batching),
-                                         int(share_negatives), int(window), float(alpha), float(min_alpha), int(epochs), int(seed))
+                                         int(share_negatives), int(window), float(alpha), float(min_alpha),
+                                         int(epochs), int(seed))
         # Read-only views whether the corpus is in memory or a memory-mapped cache: one
         # compiled kernel serves both (Numba types a read-only array apart, and compiling
         # each variant of every loss and input side costs seconds on a first run).

@@ -139,7 +139,8 @@ def _uncache_word(inputs, syn0, word, slot, scratch):
 @njit(cache=True, fastmath=True)
 def shared_step(loss, inputs, syn0, syn1, n_in, slots, outs, n_out, labels, scratch, alpha, report_loss,
                 first=0):
-    """Inputs 0..n_in-1 (rows ``scratch.rows[starts[first + b]:starts[first + b + 1]]``) share the outputs
+    """Context words first..first+n_in-1 (cached at ``slots[first + b]``, or rows
+    ``scratch.rows[starts[first + b]:starts[first + b + 1]]``) share the outputs
     ``outs[:n_out]``: scores = In (n_in x D) . Out^T (D x n_out), then the gradients of
     both sides from the same scores. Returns the loss before the update (float64) when
     ``report_loss``, else 0."""
@@ -151,7 +152,7 @@ def shared_step(loss, inputs, syn0, syn1, n_in, slots, outs, n_out, labels, scra
     for b in range(n_in):
         if cached:
             for d in range(dim):
-                in_block[b, d] = scratch.win_vec[slots[b], d]
+                in_block[b, d] = scratch.win_vec[slots[first + b], d]
         else:
             word_input(inputs, syn0, rows, starts[first + b], starts[first + b + 1], in_block[b])
     _gather_rows(syn1, outs, n_out, out_block)
@@ -173,7 +174,7 @@ def shared_step(loss, inputs, syn0, syn1, n_in, slots, outs, n_out, labels, scra
             for d in range(dim):
                 acc[d] += g * out_block[k, d]
         if cached:
-            _add_to_cached(scratch, slots[b], acc)
+            _add_to_cached(scratch, slots[first + b], acc)
         else:
             _add_to_rows(syn0, rows, starts[first + b], starts[first + b + 1], acc)
     for k in range(n_out):
@@ -252,8 +253,8 @@ def cached_cbow_step(loss, syn0, syn1, n_ctx, slots, outs, n_out, labels, scratc
 
 
 @njit(cache=True, inline="always")
-def grouped_shared_steps(loss, inputs, syn0, syn1, centre, group, n_ctx, slots, outs, n_out, labels, scratch,
-                         alpha, report_loss, rng):
+def grouped_shared_steps(loss, inputs, syn0, syn1, centre, group, n_ctx, slots, outs, n_out, labels,
+                         scratch, alpha, report_loss, rng):
     """SG_SHARED in groups: context words ``lo:lo + group`` share one draw of outputs
     (the first group the caller's ``outs``, each later group its own, drawn and
     prefetched while the group before it trains). ``group`` 0 or at least
@@ -268,8 +269,7 @@ def grouped_shared_steps(loss, inputs, syn0, syn1, centre, group, n_ctx, slots, 
             n_next, rng = draw_outputs(loss, centre, scratch.group_outs[nxt], scratch.group_labels[nxt], rng)
             for k in range(n_next):
                 prefetch_row(syn1, scratch.group_outs[nxt, k])
-        # The group's rows and slots start at lo: scratch.starts holds absolute positions.
-        total += shared_step(loss, inputs, syn0, syn1, min(group, n_ctx - lo), slots[lo:], outs, n_out, labels,
+        total += shared_step(loss, inputs, syn0, syn1, min(group, n_ctx - lo), slots, outs, n_out, labels,
                              scratch, alpha, report_loss, lo)
         if lo + group < n_ctx:
             outs, labels, n_out = scratch.group_outs[nxt], scratch.group_labels[nxt], n_next
@@ -424,9 +424,9 @@ def train_epoch(syn0, syn1, corpus, inputs, loss, schedule, counters, epoch, chu
                             n_ctx += 1
                     if n_ctx == 0:
                         continue
-                    step_loss, rng = centre_step(rule, group, loss, inputs, syn0, syn1, sentence[i], ctx, slots,
-                                                 n_ctx, outs[now], n_outs[now], labels[now], scratch,
-                                                 a, report_loss, rng)
+                    step_loss, rng = centre_step(rule, group, loss, inputs, syn0, syn1, sentence[i], ctx,
+                                                 slots, n_ctx, outs[now], n_outs[now], labels[now],
+                                                 scratch, a, report_loss, rng)
                     chunk_loss += step_loss
                 if cached:  # the sentence ends: every word still in the window leaves
                     for p in range(max(0, loaded + 1 - n_slots), loaded + 1):

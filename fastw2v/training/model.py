@@ -217,10 +217,10 @@ def initial_vectors(n: int, dim: int, seed: int, out_rows: int | None = None,
 
     ``out_rows``: rows of syn1 (default n; hs has n - 1, see ``output_rows``).
     The values are one stream of ``default_rng(seed)`` in row order, whatever
-    ``threads`` (default: the usable cores) fill it: see :func:`_fill_uniform`.
+    ``threads`` (default: the cores, as the option's) fill it: see :func:`_fill_uniform`.
     """
     syn0 = aligned_zeros(n, dim)
-    _fill_uniform(syn0, dim, seed, threads or len(os.sched_getaffinity(0)))
+    _fill_uniform(syn0, dim, seed, threads or os.cpu_count() or 1)
     return syn0, aligned_zeros(n if out_rows is None else out_rows, dim)
 
 
@@ -241,7 +241,6 @@ def _fill_uniform(syn0: np.ndarray, dim: int, seed: int, threads: int) -> None:
     n = syn0.shape[0]
     rows_per_block = max(1, _FILL_BLOCK // dim)
     parts = min(threads, -(-n // rows_per_block))
-    bounds = [n * k // max(parts, 1) for k in range(parts + 1)]
 
     def fill(lo: int, hi: int) -> None:
         first = lo * dim
@@ -262,6 +261,7 @@ def _fill_uniform(syn0: np.ndarray, dim: int, seed: int, threads: int) -> None:
     if parts <= 1:
         fill(0, n)
         return
+    bounds = [n * k // parts for k in range(parts + 1)]
     with ThreadPoolExecutor(parts) as pool:
         for done in [pool.submit(fill, lo, hi) for lo, hi in pairwise(bounds)]:
             done.result()
