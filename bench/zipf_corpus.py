@@ -99,16 +99,19 @@ with status 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import json
 import math
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+
+from fastw2v.errors import FastW2VError
+from fastw2v.files import atomic_write
 
 VERSION = 1
 DEFAULT_EXPONENT = 1.07
@@ -237,15 +240,6 @@ def _check_output(out: Path, compress: str, force: bool) -> None:
                 raise UsageError(f"{path} exists (use --force to replace it)")
 
 
-def _temp_in(directory: Path, name: str) -> Path:
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".part")
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions
-    return Path(tmp)
-
-
 class InverseSampler:
     """Inversion sampling from a cumulative table, exactly ``np.searchsorted(cdf, u, side="right")``.
 
@@ -323,31 +317,30 @@ def generate(out: str | os.PathLike, types: int, tokens: int, *, exponent: float
     rng = np.random.default_rng(seed)
 
     text_bytes = 0
-    tmp = _temp_in(out.parent, out.name)
-    side_tmp = None
-    try:
-        with open(tmp, "wb") as raw:
-            sink = (gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=GZIP_LEVEL, mtime=0)
-                    if compress == "gz" else raw)
-            with sink:
-                done = 0
-                while done < tokens:
-                    n = min(block_tokens, tokens - done)
-                    codes = sample(rng.random(n))
-                    counts += np.bincount(codes, minlength=types)
-                    codes *= 2
-                    first = (line_words - 1 - done % line_words) % line_words  # first line end in the block
-                    codes[first::line_words] += 1
-                    if done + n == tokens:
-                        codes[-1] |= 1  # the last, perhaps shorter, line ends too
-                    rows = table[codes].ravel()
-                    del codes
-                    chunk = rows[rows != 0]  # drop the padding
-                    del rows
-                    sink.write(chunk)
-                    text_bytes += chunk.size
-                    del chunk
-                    done += n
+    # fastw2v's own atomic writer: a temporary file beside each output, renamed over it
+    # only when complete, so a failure leaves nothing behind and no old file damaged.
+    with atomic_write(out) as raw:
+        opened = (gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=GZIP_LEVEL, mtime=0)
+                  if compress == "gz" else contextlib.nullcontext(raw))  # atomic_write closes raw
+        with opened as sink:
+            done = 0
+            while done < tokens:
+                n = min(block_tokens, tokens - done)
+                codes = sample(rng.random(n))
+                counts += np.bincount(codes, minlength=types)
+                codes *= 2
+                first = (line_words - 1 - done % line_words) % line_words  # first line end in the block
+                codes[first::line_words] += 1
+                if done + n == tokens:
+                    codes[-1] |= 1  # the last, perhaps shorter, line ends too
+                rows = table[codes].ravel()
+                del codes
+                chunk = rows[rows != 0]  # drop the padding
+                del rows
+                sink.write(chunk)
+                text_bytes += chunk.size
+                del chunk
+                done += n
         seen = counts[counts > 0]
         kept = counts[counts >= MIN_COUNT]
         meta = {
@@ -360,19 +353,10 @@ def generate(out: str | os.PathLike, types: int, tokens: int, *, exponent: float
             f"tokens_min_count_{MIN_COUNT}": int(kept.sum()),
             "numpy": np.__version__,
         }
-        side = sidecar_path(out)
-        side_tmp = _temp_in(out.parent, side.name)
-        side_tmp.write_text(json.dumps(meta, indent=1) + "\n")
         if not force:
             _check_output(out, compress, force)  # did one appear while we were writing?
-        os.replace(tmp, out)
-        tmp = None
-        os.replace(side_tmp, side)
-        side_tmp = None
-    finally:
-        for leftover in (tmp, side_tmp):
-            if leftover is not None:
-                leftover.unlink(missing_ok=True)
+        with atomic_write(sidecar_path(out), "w") as side:  # in place just before the corpus
+            side.write(json.dumps(meta, indent=1) + "\n")
     return meta
 
 
@@ -423,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"zipf_corpus: error: {exc}", file=sys.stderr)
         return 2
-    except OSError as exc:  # e.g. a full disk: the partial file is already removed
+    except FastW2VError as exc:  # e.g. a full disk: the partial file is already removed
         print(f"zipf_corpus: error: {exc}", file=sys.stderr)
         return 1
     dt = max(time.perf_counter() - t0, 1e-9)
