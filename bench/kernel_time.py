@@ -2,6 +2,7 @@
 
     python bench/kernel_time.py CHECKOUT CORPUS [--threads N] [--model sg|cbow] [--dim D]
                                 [--window W] [--sample S] [--repeat R]
+                                [--maxn N [--minn N] [--bucket B]] [--share-negatives G]
 
 Imports fastw2v from CHECKOUT (a source tree: this one, or an older commit's
 ``git worktree``), encodes CORPUS in memory once, then trains one epoch
@@ -28,6 +29,10 @@ def main() -> None:
     p.add_argument("--window", type=int, default=5)
     p.add_argument("--sample", type=float, default=1e-3)
     p.add_argument("--repeat", type=int, default=7)
+    p.add_argument("--maxn", type=int, default=0, help="subwords (fastText's -maxn); 0: none")
+    p.add_argument("--minn", type=int, default=3)
+    p.add_argument("--bucket", type=int, default=2_000_000)
+    p.add_argument("--share-negatives", type=int, default=0)
     o = p.parse_args()
     sys.path.insert(0, o.checkout)
     try:  # the layout by stage (December 2026 on)
@@ -44,18 +49,27 @@ def main() -> None:
         from fastw2v.corpus import Corpus
         from fastw2v.encode import vocab_and_corpus
         from fastw2v.model import TrainOptions, TrainState, TrainStats, Word2VecModel, initial_vectors
+    extra = {}
+    if o.maxn:
+        extra.update(maxn=o.maxn, minn=o.minn, bucket=o.bucket)
+    if o.share_negatives:
+        extra.update(share_negatives=o.share_negatives)
     opts = TrainOptions(epochs=1, threads=o.threads, model=o.model, dim=o.dim, window=o.window,
-                        sample=o.sample).resolved()
+                        sample=o.sample, **extra).resolved()
+    n_rows = len  # input rows: one per word, then (with subwords) the n-gram buckets
+    if o.maxn:
+        from fastw2v.training.model import input_rows
+        n_rows = lambda v: input_rows(opts, len(v))  # noqa: E731
     vocab, encoded = vocab_and_corpus(Corpus([o.corpus]), min_count=opts.min_count, max_vocab_size=0,
                                       max_sentence_length=opts.max_sentence_length)
     rates = []
     for _ in range(o.repeat):
-        syn0, syn1 = initial_vectors(len(vocab), opts.dim, opts.seed)
+        syn0, syn1 = initial_vectors(n_rows(vocab), opts.dim, opts.seed, out_rows=len(vocab))
         model = Word2VecModel(vocab, syn0, syn1, opts, TrainStats(words_per_epoch=encoded.n_words))
         driver.run_epochs(model, encoded, driver.RunControl(), TrainState())
         rates.append(encoded.n_words / model.stats.train_seconds)
     print(f"{o.checkout}: best {max(rates[1:]) / 1e6:.3f}M words/s over {len(rates) - 1} epochs "
-          f"({opts.model}, dim {opts.dim}, {opts.threads} threads, {encoded.n_words:,} words)")
+          f"({opts.model}, dim {opts.dim}, maxn {o.maxn}, {opts.threads} threads, {encoded.n_words:,} words)")
 
 
 if __name__ == "__main__":
