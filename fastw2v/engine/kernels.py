@@ -149,10 +149,16 @@ def shared_step(loss, inputs, syn0, syn1, n_in, slots, outs, n_out, labels, scra
     dim = syn0.shape[1]
     total = 0.0
     cached = window_cached(inputs)
+    win_vec = scratch.win_vec
     for b in range(n_in):
         if cached:
+            # The slot is read once: inside the loop every store to in_block could, for
+            # all LLVM knows, change slots, and the copy would be scalar with a reload of
+            # the slot per value (and the products' vector loads would then wait on those
+            # scalar stores).
+            slot = slots[first + b]
             for d in range(dim):
-                in_block[b, d] = scratch.win_vec[slots[first + b], d]
+                in_block[b, d] = win_vec[slot, d]
         else:
             word_input(inputs, syn0, rows, starts[first + b], starts[first + b + 1], in_block[b])
     _gather_rows(syn1, outs, n_out, out_block)
