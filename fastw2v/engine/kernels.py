@@ -91,7 +91,9 @@ with ``Schedule.group``), drawn while the group before it trains."""
 # ---------------------------------------------------------------- row helpers
 @njit(cache=True, inline="always")
 def _gather_rows(matrix, rows, n, block):
-    """Copy matrix[rows[i]] into block[i] for i < n (contiguous scratch for the products)."""
+    """Copy matrix[rows[i]] into block[i] for i < n (contiguous scratch for the products).
+    The row is read once per copy: inside the copy every store could, for all LLVM
+    knows, change ``rows``, and a reload per value would keep the copy scalar."""
     for i in range(n):
         row = rows[i]
         for d in range(matrix.shape[1]):
@@ -149,17 +151,10 @@ def shared_step(loss, inputs, syn0, syn1, n_in, slots, outs, n_out, labels, scra
     dim = syn0.shape[1]
     total = 0.0
     cached = window_cached(inputs)
-    win_vec = scratch.win_vec
-    for b in range(n_in):
-        if cached:
-            # The slot is read once: inside the loop every store to in_block could, for
-            # all LLVM knows, change slots, and the copy would be scalar with a reload of
-            # the slot per value (and the products' vector loads would then wait on those
-            # scalar stores).
-            slot = slots[first + b]
-            for d in range(dim):
-                in_block[b, d] = win_vec[slot, d]
-        else:
+    if cached:  # _gather_rows reads each slot once, so the copy is vector code
+        _gather_rows(scratch.win_vec, slots[first:first + n_in], n_in, in_block)
+    else:
+        for b in range(n_in):
             word_input(inputs, syn0, rows, starts[first + b], starts[first + b + 1], in_block[b])
     _gather_rows(syn1, outs, n_out, out_block)
     logit_offsets(loss, outs, n_out, offsets)
