@@ -56,15 +56,15 @@ def main() -> None:
         extra.update(share_negatives=o.share_negatives)
     opts = TrainOptions(epochs=1, threads=o.threads, model=o.model, dim=o.dim, window=o.window,
                         sample=o.sample, **extra).resolved()
-    n_rows = len  # input rows: one per word, then (with subwords) the n-gram buckets
-    if o.maxn:
-        from fastw2v.training.model import input_rows
-        n_rows = lambda v: input_rows(opts, len(v))  # noqa: E731
     vocab, encoded = vocab_and_corpus(Corpus([o.corpus]), min_count=opts.min_count, max_vocab_size=0,
                                       max_sentence_length=opts.max_sentence_length)
+    rows, layers = len(vocab), {}
+    if o.maxn:  # input rows: one per word, then the n-gram buckets; output rows: one per word
+        from fastw2v.training.model import input_rows
+        rows, layers = input_rows(opts, len(vocab)), {"out_rows": len(vocab)}
     rates = []
     for _ in range(o.repeat):
-        syn0, syn1 = initial_vectors(n_rows(vocab), opts.dim, opts.seed, out_rows=len(vocab))
+        syn0, syn1 = initial_vectors(rows, opts.dim, opts.seed, **layers)
         model = Word2VecModel(vocab, syn0, syn1, opts, TrainStats(words_per_epoch=encoded.n_words))
         driver.run_epochs(model, encoded, driver.RunControl(), TrainState())
         rates.append(encoded.n_words / model.stats.train_seconds)
