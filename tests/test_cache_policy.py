@@ -135,11 +135,11 @@ def test_a_diverging_run_keeps_the_cache_of_its_last_good_checkpoint(tmp_path, c
     real = driver._check_numerics
     calls = []
 
-    def diverge_in_epoch_2(model, state, control):
+    def diverge_in_epoch_2(model, state, control, *args):
         calls.append(state.epoch)
         if state.epoch == 1:
             model.syn0[0, 0] = np.nan
-        real(model, state, control)
+        real(model, state, control, *args)
 
     monkeypatch.setattr(driver, "_check_numerics", diverge_in_epoch_2)
     control = RunControl(checkpoint=tmp_path / "c.ckpt", checkpoint_every=1e9)

@@ -294,8 +294,8 @@ def interrupt_after(monkeypatch, calls: int = 1) -> list:
     real = training._check_numerics
     seen: list = []
 
-    def check_then_interrupt(model, state, control):
-        real(model, state, control)
+    def check_then_interrupt(model, state, control, *args):
+        real(model, state, control, *args)
         seen.append((state.epoch, state.epoch_words))
         if len(seen) == calls:
             os.kill(os.getpid(), signal.SIGINT)
@@ -347,10 +347,10 @@ def test_divergence_after_a_good_checkpoint_names_it(tmp_path, corpus_file, caps
     that checkpoint, which exists and holds the finite state of epoch 1's end."""
     real = training._check_numerics
 
-    def blow_up_in_epoch_two(model, state, control):
+    def blow_up_in_epoch_two(model, state, control, *args):
         if state.epoch == 1:  # 0-based: the second epoch
             model.syn0[3, :model.options.dim] = 3e4  # beyond the limit of 1e4, as a diverging run
-        real(model, state, control)
+        real(model, state, control, *args)
 
     monkeypatch.setattr(training, "_check_numerics", blow_up_in_epoch_two)
     out = tmp_path / "v.txt"
@@ -368,6 +368,29 @@ def test_divergence_after_a_good_checkpoint_names_it(tmp_path, corpus_file, caps
     assert (state.epoch, state.epoch_words) == (1, 0)  # epoch 1's end
     assert np.isfinite(model.syn0).all() and np.isfinite(model.syn1).all()
     assert np.abs(model.syn0).max() < training.DIVERGED_LIMIT and np.abs(model.syn1).max() < training.DIVERGED_LIMIT
+
+
+def test_no_checkpoint_holds_diverged_input_vectors(tmp_path, corpus_file, monkeypatch):
+    """The input layer is scanned at epoch ends and before every checkpoint, not after every
+    kernel call: a value planted in it after the first of many calls, with a checkpoint due
+    at once, stops the run there, before the checkpoint is written."""
+    real = training._check_numerics
+    calls = []
+
+    def plant_in_the_first_call(model, state, control, *args):
+        calls.append(args)
+        if len(calls) == 1:
+            model.syn0[2, 0] = np.inf
+        real(model, state, control, *args)
+
+    monkeypatch.setattr(training, "_check_numerics", plant_in_the_first_call)
+    control = RunControl(checkpoint=tmp_path / "run.ckpt", checkpoint_every=1e-9, segment_words=20_000)
+    with pytest.raises(FastW2VError, match=r"^training diverged: the input vectors hold ") as err:
+        fastw2v.train([corpus_file], control=control, **SETTINGS)
+    through = re.search(r" at epoch 1, (\d+)% through", str(err.value))
+    assert through and int(through.group(1)) < 100, str(err.value)  # stopped at the checkpoint
+    assert calls[0] == (False,)  # the first call's own check was of the output layer alone
+    assert not (tmp_path / "run.ckpt").exists()
 
 
 LIMIT = np.float32(training.DIVERGED_LIMIT)

@@ -394,8 +394,15 @@ def run_epochs(model: Word2VecModel, encoded: EncodedCorpus, control: RunControl
                     state.epoch_loss += loss
                     state.train_seconds = seconds_before + elapsed(t0)
                     encoded.release()
-                    _check_numerics(model, state, control)
+                    # The output layer after every call; the input layer (800 MB with
+                    # subwords, a scan as long as a tenth of a second) at the epoch's end and
+                    # before any checkpoint, so that none holds diverged vectors. A diverging
+                    # input layer spreads into the output layer within a call.
+                    whole = bool(state.chunk_done.all())
+                    _check_numerics(model, state, control, whole)
                     if engine.stop[0]:
+                        if not whole:
+                            _check_numerics(model, state, control)
                         reason, engine.stop[0] = watch.take(), 0
                         _save_checkpoint(model, state, control)
                         if reason == "interrupt":
@@ -444,16 +451,19 @@ def _end_epoch(model: Word2VecModel, state: TrainState, corpus_words: int, repor
     return record
 
 
-def _check_numerics(model: Word2VecModel, state: TrainState, control: RunControl) -> None:
-    """Stop with a clear error once the vectors hold NaN, inf or exploding values."""
-    bad = first_beyond([model.syn0, model.syn1], DIVERGED_LIMIT)
+def _check_numerics(model: Word2VecModel, state: TrainState, control: RunControl,
+                    inputs: bool = True) -> None:
+    """Stop with a clear error once the vectors hold NaN, inf or exploding values (the
+    input vectors too unless ``inputs`` is false)."""
+    layers = [("input", model.syn0), ("output", model.syn1)][0 if inputs else 1:]
+    bad = first_beyond([matrix for _, matrix in layers], DIVERGED_LIMIT)
     if bad >= 0:
         where = (f"epoch {state.epoch + 1}, "
                  f"{state.epoch_words / max(model.stats.words_per_epoch, 1):.0%} through")
         last = (f"; the last good checkpoint is {control.last_checkpoint}{_kept_cache_note(control)}"
                 if control.last_checkpoint else "")
         raise FastW2VError(
-            f"training diverged: the {('input', 'output')[bad]} vectors hold NaN, infinite or huge "
+            f"training diverged: the {layers[bad][0]} vectors hold NaN, infinite or huge "
             f"values (beyond {DIVERGED_LIMIT:g}) at {where}; try a smaller {{alpha}} "
             f"(it was {model.options.alpha:g}){last}; no vectors were written", fields=("alpha",))
 
