@@ -78,7 +78,7 @@ Counters = namedtuple("Counters", ["progress", "losses", "stop", "chunk_alphas",
 Counters.__doc__ = """Written while the kernel runs: corpus words done and loss (float64) per worker
 (PROGRESS_STRIDE apart), the learning rate at each chunk's start; read: stop[0],
 which makes the workers stop before their next chunk, and whether to sum the loss."""
-Scratch = namedtuple("Scratch", ["rows", "starts", "in_block", "out_block", "grad", "acc", "hidden",
+Scratch = namedtuple("Scratch", ["rows", "starts", "in_block", "out_block", "grad", "grad_t", "acc", "hidden",
                                  "offsets", "gsum", "win_vec", "win_grad", "win_rows", "group_outs",
                                  "group_labels"])
 Scratch.__doc__ = """One worker's scratch arrays. The ``win_*`` arrays are the window cache (see
@@ -107,6 +107,43 @@ def _add_to_rows(matrix, rows, lo, hi, delta):
         row = rows[i]
         for d in range(matrix.shape[1]):
             matrix[row, d] += delta[d]
+
+
+@njit(cache=True, inline="always", fastmath=True)
+def _weighted_rows(out, block, weights, w, n):
+    """out = sum of weights[w, j] * block[j] over j < n (n >= 1): three rows a pass, so
+    ``out`` is stored once for every three rows added, not once for each."""
+    dim = block.shape[1]
+    j = 0
+    while j < n:
+        left = n - j
+        if left >= 3:
+            a, b, c = weights[w, j], weights[w, j + 1], weights[w, j + 2]
+            if j == 0:
+                for d in range(dim):
+                    out[d] = a * block[0, d] + b * block[1, d] + c * block[2, d]
+            else:
+                for d in range(dim):
+                    out[d] += a * block[j, d] + b * block[j + 1, d] + c * block[j + 2, d]
+            j += 3
+        elif left == 2:
+            a, b = weights[w, j], weights[w, j + 1]
+            if j == 0:
+                for d in range(dim):
+                    out[d] = a * block[0, d] + b * block[1, d]
+            else:
+                for d in range(dim):
+                    out[d] += a * block[j, d] + b * block[j + 1, d]
+            j += 2
+        else:
+            a = weights[w, j]
+            if j == 0:
+                for d in range(dim):
+                    out[d] = a * block[0, d]
+            else:
+                for d in range(dim):
+                    out[d] += a * block[j, d]
+            j += 1
 
 
 # ---------------------------------------------------------------- the window cache
@@ -147,7 +184,7 @@ def shared_step(loss, inputs, syn0, syn1, n_in, slots, outs, n_out, labels, scra
     both sides from the same scores. Returns the loss before the update (float64) when
     ``report_loss``, else 0."""
     rows, starts, in_block, out_block = scratch.rows, scratch.starts, scratch.in_block, scratch.out_block
-    grad, acc, offsets, gsum = scratch.grad, scratch.acc, scratch.offsets, scratch.gsum
+    grad, grad_t, acc, offsets, gsum = scratch.grad, scratch.grad_t, scratch.acc, scratch.offsets, scratch.gsum
     dim = syn0.shape[1]
     total = 0.0
     cached = window_cached(inputs)
@@ -164,31 +201,23 @@ def shared_step(loss, inputs, syn0, syn1, n_in, slots, outs, n_out, labels, scra
             for d in range(dim):
                 f += in_block[b, d] * out_block[k, d]
             x = f + offset_of(loss, offsets, k)
-            grad[b, k] = (labels[k] - logistic(loss, x)) * alpha
+            g = (labels[k] - logistic(loss, x)) * alpha
+            grad[b, k] = g
+            grad_t[k, b] = g
             if report_loss:
                 total += logistic_loss(x, labels[k])
     for b in range(n_in):
-        for d in range(dim):
-            acc[d] = 0.0
-        for k in range(n_out):
-            g = grad[b, k]
-            for d in range(dim):
-                acc[d] += g * out_block[k, d]
+        _weighted_rows(acc, out_block, grad, b, n_out)
         if cached:
             _add_to_cached(scratch, slots[first + b], acc)
         else:
             _add_to_rows(syn0, rows, starts[first + b], starts[first + b + 1], acc)
     for k in range(n_out):
-        for d in range(dim):
-            acc[d] = 0.0
-        bias_grad = 0.0
-        for b in range(n_in):
-            g = grad[b, k]
-            if trains_biases(loss):
-                bias_grad += g
-            for d in range(dim):
-                acc[d] += g * in_block[b, d]
+        _weighted_rows(acc, in_block, grad_t, k, n_in)
         if trains_biases(loss):
+            bias_grad = 0.0
+            for b in range(n_in):
+                bias_grad += grad_t[k, b]
             gsum[k] = bias_grad
         row = outs[k]
         for d in range(dim):
@@ -324,6 +353,7 @@ def new_scratch(loss, inputs, window, syn0):
                    np.empty((2 * window, dim), dtype=syn0.dtype),
                    np.empty((n_out, dim), dtype=syn0.dtype),
                    np.empty((2 * window, n_out), dtype=syn0.dtype),
+                   np.empty((n_out, 2 * window), dtype=syn0.dtype),
                    np.empty(dim, dtype=syn0.dtype), np.empty(dim, dtype=syn0.dtype),
                    np.zeros(n_out, dtype=syn0.dtype), np.zeros(n_out, dtype=syn0.dtype),
                    np.zeros((2 * window + 1, dim), dtype=syn0.dtype),
