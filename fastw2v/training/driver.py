@@ -395,9 +395,11 @@ def run_epochs(model: Word2VecModel, encoded: EncodedCorpus, control: RunControl
                     state.train_seconds = seconds_before + elapsed(t0)
                     encoded.release()
                     # The output layer after every call; the input layer (800 MB with
-                    # subwords, a scan as long as a tenth of a second) at the epoch's end and
-                    # before any checkpoint, so that none holds diverged vectors. A diverging
-                    # input layer spreads into the output layer within a call.
+                    # subwords: 0.07 s a scan on the 2-core VM of the bench log) at the
+                    # epoch's end and before any checkpoint, so that none holds diverged
+                    # vectors. Diverging input vectors feed the output layer's updates, so
+                    # a blow-up is usually caught at the next call; at the latest, at the
+                    # epoch's end.
                     whole = bool(state.chunk_done.all())
                     _check_numerics(model, state, control, whole)
                     if engine.stop[0]:
