@@ -598,3 +598,27 @@ def test_zipf_failure_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="boom"):
         _zipf(tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_vocab_sweep_end_to_end(tmp_path):
+    """Two Zipf corpora, one dimension: a point per corpus, from each point's own bench report."""
+    from bench import vocab_sweep
+
+    out = tmp_path / "sweep"
+    assert vocab_sweep.run(["--types", "300,3000", "--tokens", "6000", "--dims", "8", "--tools",
+                            "fastw2v,gensim-file", "--threads", "1", "--out", str(out)]) == 0
+    result = json.loads((out / "results.json").read_text())
+    points = result["points"]
+    assert [(p["types"], p["dim"]) for p in points] == [(300, 8), (3000, 8)]
+    for p in points:
+        own = json.loads((out / f"t{p['types']}_d8" / "results.json").read_text())
+        assert p["vocab_size"] == own["corpus"]["vocab_size"] <= p["types"]
+        assert p["model_mb"] == round(2 * p["vocab_size"] * 8 * 4 / 1e6, 1)
+        for tool in ("fastw2v", "gensim-file"):
+            assert p["tools"][tool]["words_per_s"] == own["tools"][tool]["words_per_s"] > 0
+    assert points[0]["vocab_size"] < points[1]["vocab_size"]  # min-count 1: every word seen counts
+    rows = [line for line in (out / "results.md").read_text().splitlines() if line.startswith("| 8 |")]
+    assert len(rows) == 2
+    ratio = points[1]["tools"]["gensim-file"]["ratio_to_fastw2v"]
+    assert rows[1].endswith(f"| {ratio:.2f} |")
+    assert (out / "words_per_s.png").read_bytes().startswith(PNG_SIGNATURE)
