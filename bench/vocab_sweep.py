@@ -129,8 +129,8 @@ def run(argv: list[str] | None = None) -> int:
     tools = [t.strip() for t in o.tools.split(",") if t.strip()]
     o.out.mkdir(parents=True, exist_ok=True)
     started = datetime.datetime.now().isoformat(timespec="seconds")
-    points = []
-    first = True
+    points: list[dict] = []
+    paths: list[Path] = []
     for types in o.types:
         corpus = o.out / "corpora" / f"zipf_{types}_{o.tokens}_s{o.seed}.txt"
         if not corpus.exists():
@@ -145,14 +145,12 @@ def run(argv: list[str] | None = None) -> int:
                    "--numba-cache", "default"]  # one cache for every point: compiled once, by the warm-up
             if o.threads:
                 cmd += ["--threads", str(o.threads)]
-            if not first:  # the first point's warm-up has compiled the kernels into that cache
+            if points:  # the first point's warm-up has compiled the kernels into that cache
                 cmd.append("--no-warmup")
-            first = False
             print(f"vocab_sweep: {types:,} types, dim {dim}", file=sys.stderr, flush=True)
             subprocess.run(cmd, check=True, cwd=REPO_DIR)
             points.append(point(json.loads((out / "results.json").read_text()), types, dim))
-            write_reports(o, tools, points, started)  # after every point: a cut-short sweep keeps its points
-    paths = write_reports(o, tools, points, started)
+            paths = write_reports(o, tools, points, started)  # after every point: a cut-short sweep keeps them
     if o.save_results:
         RESULTS_DIR.mkdir(parents=True, exist_ok=True)
         stem = f"{started[:10]}_zipf_vocab_sweep"
