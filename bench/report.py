@@ -25,7 +25,7 @@ def _fmt_s(x):
     return f"{x:.1f}" if x >= 100 else f"{x:.2f}"
 
 
-def _fmt(x, spec=".1f"):
+def fmt_num(x, spec=".1f"):
     return "-" if x is None else format(x, spec)
 
 
@@ -98,10 +98,10 @@ def run_markdown(result: dict) -> str:
         ratio = t["ratio_to_fastw2v"]
         lines.append(
             f"| {name} | {_fmt_s(t['median_wall_s'])} | {fmt_rate(t['words_per_s'])} "
-            f"| {_fmt(ratio, '.2f')} | {_fmt(t['peak_rss_mb'], '.0f')} "
-            f"| {_fmt(_q(t, 'analogy', 'total'))} | {_fmt(_q(t, 'analogy', 'semantic'))} "
-            f"| {_fmt(_q(t, 'analogy', 'syntactic'))} | {_fmt(_q(t, 'ws353', 'spearman'), '.3f')} "
-            f"| {_fmt(_q(t, 'simlex', 'spearman'), '.3f')} |")
+            f"| {fmt_num(ratio, '.2f')} | {fmt_num(t['peak_rss_mb'], '.0f')} "
+            f"| {fmt_num(_q(t, 'analogy', 'total'))} | {fmt_num(_q(t, 'analogy', 'semantic'))} "
+            f"| {fmt_num(_q(t, 'analogy', 'syntactic'))} | {fmt_num(_q(t, 'ws353', 'spearman'), '.3f')} "
+            f"| {fmt_num(_q(t, 'simlex', 'spearman'), '.3f')} |")
     for name, reason in result["skipped"].items():
         lines.append(f"| {name} | skipped | - | - | - | - | - | - | - | - |")
     lines += ["", "Notes:", ""]
@@ -157,9 +157,9 @@ def run_markdown(result: dict) -> str:
         util = t.get("median_cpu_util")
         lines.append(
             f"| {name} | {t.get('version') or '-'} | {walls} | {ratios} "
-            f"| {_fmt(util, '.2f')}{' cores' if util is not None else ''} | {phases} "
-            f"| {_fmt(_q(t, 'analogy', 'answered'), ',')} "
-            f"| {_fmt(_q(t, 'ws353', 'oov_pct'))} / {_fmt(_q(t, 'simlex', 'oov_pct'))} |")
+            f"| {fmt_num(util, '.2f')}{' cores' if util is not None else ''} | {phases} "
+            f"| {fmt_num(_q(t, 'analogy', 'answered'), ',')} "
+            f"| {fmt_num(_q(t, 'ws353', 'oov_pct'))} / {fmt_num(_q(t, 'simlex', 'oov_pct'))} |")
     lines.append("")
     return "\n".join(lines)
 
@@ -184,8 +184,8 @@ def _sections_table(result: dict) -> list[str]:
         cells = []
         for k in sections:
             sec = _q(tools[n], "analogy", "sections", k) or {}
-            cells.append(f"{_fmt(sec.get('accuracy'))} ({_fmt(sec.get('answered'), ',.0f')})")
-        lines.append(f"| {n} | {_fmt(_q(tools[n], 'analogy', 'syntactic'))} | " + " | ".join(cells) + " |")
+            cells.append(f"{fmt_num(sec.get('accuracy'))} ({fmt_num(sec.get('answered'), ',.0f')})")
+        lines.append(f"| {n} | {fmt_num(_q(tools[n], 'analogy', 'syntactic'))} | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -295,8 +295,8 @@ def scaling_markdown(result: dict) -> str:
             cells = []
             for n in threads:
                 q = {"quality": per[str(n)].get("quality")}
-                cells.append(f"{_fmt(_q(q, 'analogy', 'total'))} / {_fmt(_q(q, 'ws353', 'spearman'), '.3f')}"
-                             f" / {_fmt(_q(q, 'simlex', 'spearman'), '.3f')}")
+                cells.append(f"{fmt_num(_q(q, 'analogy', 'total'))} / {fmt_num(_q(q, 'ws353', 'spearman'), '.3f')}"
+                             f" / {fmt_num(_q(q, 'simlex', 'spearman'), '.3f')}")
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
     for name, reason in result["skipped"].items():
         lines.append(f"- {name} skipped: {reason}.")

@@ -26,25 +26,14 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 from . import REPO_DIR
+from .sweep import bench_run, positive_ints, save_results
 
-RESULTS_DIR = REPO_DIR / "bench" / "results"
 DEFAULT_TYPES = "10000,100000,500000,1000000,2000000"
-
-
-def _ints(text: str) -> list[int]:
-    try:
-        values = [int(float(x)) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError(f"expected positive numbers, got {text!r}")
-    return values
 
 
 def model_mb(vocab: int, dim: int) -> float:
@@ -110,10 +99,10 @@ def plot(points: list[dict], tools: list[str], path: Path) -> None:
 
 def run(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.vocab_sweep", description=__doc__.split("\n")[0])
-    p.add_argument("--types", type=_ints, default=_ints(DEFAULT_TYPES),
+    p.add_argument("--types", type=positive_ints, default=positive_ints(DEFAULT_TYPES),
                    help=f"word types of each corpus [default: {DEFAULT_TYPES}]")
     p.add_argument("--tokens", type=int, default=20_000_000, help="tokens of each corpus [default: 20,000,000]")
-    p.add_argument("--dims", type=_ints, default=[100, 300], help="dimensions [default: 100,300]")
+    p.add_argument("--dims", type=positive_ints, default=[100, 300], help="dimensions [default: 100,300]")
     p.add_argument("--tools", default="fastw2v,gensim-file", help="tools [default: fastw2v,gensim-file]")
     p.add_argument("--model", choices=("sg", "cbow"), default="sg")
     p.add_argument("--repeat", type=int, default=1, help="interleaved repeats per point [default: 1]")
@@ -139,26 +128,15 @@ def run(argv: list[str] | None = None) -> int:
                             str(o.tokens), "--seed", str(o.seed), "--out", str(corpus)], check=True, cwd=REPO_DIR)
         for dim in o.dims:
             out = o.out / f"t{types}_d{dim}"
-            cmd = [sys.executable, "-m", "bench", "run", "--corpus", str(corpus), "--out", str(out),
-                   "--tools", ",".join(tools), "--model", o.model, "--dim", str(dim), "--min-count", "1",
-                   "--epochs", str(o.epochs), "--repeat", str(o.repeat), "--seed", str(o.seed), "--no-eval",
-                   "--numba-cache", "default"]  # one cache for every point: compiled once, by the warm-up
+            args = ["--tools", ",".join(tools), "--model", o.model, "--dim", str(dim), "--min-count", "1",
+                    "--epochs", str(o.epochs), "--repeat", str(o.repeat), "--seed", str(o.seed), "--no-eval"]
             if o.threads:
-                cmd += ["--threads", str(o.threads)]
-            if points:  # the first point's warm-up has compiled the kernels into that cache
-                cmd.append("--no-warmup")
+                args += ["--threads", str(o.threads)]
             print(f"vocab_sweep: {types:,} types, dim {dim}", file=sys.stderr, flush=True)
-            subprocess.run(cmd, check=True, cwd=REPO_DIR)
-            points.append(point(json.loads((out / "results.json").read_text()), types, dim))
+            points.append(point(bench_run(corpus, out, args, first=not points), types, dim))
             paths = write_reports(o, tools, points, started)  # after every point: a cut-short sweep keeps them
     if o.save_results:
-        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-        stem = f"{started[:10]}_zipf_vocab_sweep"
-        if any((RESULTS_DIR / f"{stem}{p.suffix}").exists() for p in paths):
-            stem += "_" + started[11:16].replace(":", "")
-        for path in paths:
-            shutil.copyfile(path, RESULTS_DIR / f"{stem}{path.suffix}")
-            print(f"vocab_sweep: wrote {RESULTS_DIR / (stem + path.suffix)}", file=sys.stderr)
+        save_results(paths, started, "zipf_vocab_sweep", "vocab_sweep")
     return 0
 
 

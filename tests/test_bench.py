@@ -622,3 +622,50 @@ def test_vocab_sweep_end_to_end(tmp_path):
     ratio = points[1]["tools"]["gensim-file"]["ratio_to_fastw2v"]
     assert rows[1].endswith(f"| {ratio:.2f} |")
     assert (out / "words_per_s.png").read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_time_budget_end_to_end(tiny_corpus, tmp_path):
+    """Two epoch counts, two tools: each tool's time and scores per epoch count come from
+    that count's own bench report, and the budget table picks runs that fit the time."""
+    pytest.importorskip("gensim")
+    from bench import time_budget
+
+    out = tmp_path / "budget"
+    assert time_budget.run(["--corpus", str(tiny_corpus), "--epochs", "2,1", "--tools", "fastw2v,gensim-file",
+                            "--dim", "12", "--min-count", "2", "--threads", "1", "--out", str(out)]) == 0
+    result = json.loads((out / "results.json").read_text())
+    points = result["points"]
+    assert [p["epochs"] for p in points] == [1, 2]
+    for p in points:
+        own = json.loads((out / f"e{p['epochs']}" / "results.json").read_text())
+        assert own["settings"]["epochs"] == p["epochs"] and own["settings"]["dim"] == 12
+        for tool in ("fastw2v", "gensim-file"):
+            mine, theirs = p["tools"][tool], own["tools"][tool]
+            assert mine["median_wall_s"] == theirs["median_wall_s"] > 0
+            assert mine["analogy"] == theirs["quality"]["analogy"]["total"]
+            assert mine["ws353"] == theirs["quality"]["ws353"]["spearman"]
+            assert mine["simlex"] == theirs["quality"]["simlex"]["spearman"]
+    md = (out / "results.md").read_text()
+    lines = md.splitlines()
+    for tool in ("fastw2v", "gensim-file"):
+        assert sum(line.startswith(f"| {tool} | ") for line in lines) == 2
+    for c in time_budget.curve(points, "fastw2v"):  # a budget row per fastw2v run: each tool's best that fits
+        row = next(line for line in lines if line.startswith(f"| {c['median_wall_s']:.1f} s (fastw2v"))
+        cells = [cell.strip() for cell in row.strip("|").split("|")[1:]]
+        for tool, cell in zip(("fastw2v", "gensim-file"), cells):
+            best = time_budget.best_within(points, tool, c["median_wall_s"], "analogy")
+            assert cell == ("-" if best is None else f"{best['analogy']:.1f} ({best['epochs']} ep.)")
+        assert cells[0] != "-"  # fastw2v's own run fits its own time
+    assert (out / "quality_per_second.png").read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_best_within_takes_the_best_run_that_fits():
+    from bench.time_budget import best_within
+
+    points = [{"epochs": e, "tools": {"t": {"median_wall_s": w, "analogy": a}}}
+              for e, w, a in ((1, 10.0, 30.0), (2, 20.0, 40.0), (3, 30.0, 35.0))]
+    assert best_within(points, "t", 5.0, "analogy") is None
+    assert best_within(points, "t", 10.0, "analogy")["epochs"] == 1
+    assert best_within(points, "t", 29.9, "analogy")["epochs"] == 2
+    assert best_within(points, "t", 100.0, "analogy")["epochs"] == 2  # more time, a lower score: not taken
+    assert best_within(points, "other", 100.0, "analogy") is None

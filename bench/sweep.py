@@ -1,0 +1,53 @@
+"""What the sweeps over ``python -m bench run`` share (:mod:`bench.vocab_sweep`,
+:mod:`bench.time_budget`): argument parsing, one bench run per point, and saving
+the sweep's reports to ``bench/results/``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from . import REPO_DIR, RESULTS_DIR
+
+
+def positive_ints(text: str) -> list[int]:
+    """``10000,1e5,2000000`` -> [10000, 100000, 2000000] (argparse type)."""
+    try:
+        values = [int(float(x)) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"expected positive numbers, got {text!r}")
+    return values
+
+
+def bench_run(corpus: Path, out: Path, args: list[str], *, first: bool) -> dict:
+    """One point: ``python -m bench run --corpus CORPUS --out OUT ARGS`` in its own
+    process, with Numba's usual cache (the sweep's first point warms it up and
+    compiles; the others skip the warm-up). Returns the point's ``results.json``."""
+    cmd = [sys.executable, "-m", "bench", "run", "--corpus", str(corpus), "--out", str(out), *args,
+           "--numba-cache", "default"]
+    if not first:
+        cmd.append("--no-warmup")
+    subprocess.run(cmd, check=True, cwd=REPO_DIR)
+    return json.loads((out / "results.json").read_text())
+
+
+def save_results(paths: list[Path], date: str, name: str, who: str) -> list[Path]:
+    """Copy ``paths`` to ``bench/results/DATE_NAME.<suffix>`` (``_HHMM`` appended when
+    that name is taken); ``date`` is an ISO timestamp."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    stem = f"{date[:10]}_{name}"
+    if any((RESULTS_DIR / f"{stem}{p.suffix}").exists() for p in paths):
+        stem += "_" + date[11:16].replace(":", "")
+    saved = []
+    for path in paths:
+        dest = RESULTS_DIR / f"{stem}{path.suffix}"
+        shutil.copyfile(path, dest)
+        print(f"{who}: wrote {dest}", file=sys.stderr)
+        saved.append(dest)
+    return saved
