@@ -85,6 +85,24 @@ def test_padded_rows_written_in_batches_match_one_contiguous_write(tmp_path, awk
 
 
 @pytest.mark.parametrize("binary", [False, True])
+def test_threads_write_the_same_file_as_one(tmp_path, awkward, binary):
+    # Batches formatted by several threads are written in order: the same bytes.
+    words, vecs = awkward
+    save_word2vec(tmp_path / "one", words, vecs, binary=binary, rows_per_batch=3, threads=1)
+    save_word2vec(tmp_path / "four", words, vecs, binary=binary, rows_per_batch=3, threads=4)
+    assert (tmp_path / "four").read_bytes() == (tmp_path / "one").read_bytes()
+
+
+def test_binary_lines_are_word_space_floats_newline(tmp_path, awkward):
+    # word2vec.c's -binary 1 layout, spelled out byte by byte.
+    words, vecs = awkward
+    save_word2vec(tmp_path / "v.bin", words, vecs, binary=True, rows_per_batch=5, threads=2)
+    expected = f"{len(words)} {DIM}\n".encode() + b"".join(
+        w.encode("utf-8", "surrogatepass") + b" " + v.astype("<f4").tobytes() + b"\n" for w, v in zip(words, vecs))
+    assert (tmp_path / "v.bin").read_bytes() == expected
+
+
+@pytest.mark.parametrize("binary", [False, True])
 def test_our_reader_reads_our_files_bit_for_bit(tmp_path, awkward, binary):
     words, vecs = awkward
     path = tmp_path / ("v.bin" if binary else "v.txt")

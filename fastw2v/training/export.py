@@ -62,7 +62,7 @@ def save_output_vectors(model, path: str | os.PathLike, binary: bool = False) ->
     float32). Returns the biases file's path, or None when there are no biases.
     """
     check_export(model.options.loss, "in", save_output=path)  # hs: names save_output, not export
-    save_word2vec(path, model.vocab.words, model.output_vectors, binary=binary)
+    save_word2vec(path, model.vocab.words, model.output_vectors, binary=binary, threads=model.options.threads)
     if model.biases is None:
         return None
     target = biases_path(path)

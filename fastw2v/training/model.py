@@ -140,7 +140,8 @@ class Word2VecModel:
         ``export``: "in" (input vectors, the default), "out" (output vectors) or "in+out"
         (their sum); hs has only "in" (see :func:`fastw2v.training.export.exported_vectors`).
         """
-        save_word2vec(path, self.vocab.words, exported_vectors(self, export), binary=binary)
+        save_word2vec(path, self.vocab.words, exported_vectors(self, export), binary=binary,
+                      threads=self.options.threads)
 
     def save_model(self, path: str | os.PathLike) -> None:
         """Write the whole model (vocabulary and counts, both layers, options) to ``path`` in

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import math
 import os
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +47,7 @@ def _put_int(out, p, m, n_digits):
     return p + n_digits
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _write_number(v, out, p):
     """Write float ``v`` at ``out[p:]`` with 9 significant digits; return the new position.
 
@@ -108,7 +110,7 @@ def _write_number(v, out, p):
     return _put_int(out, p + 2, e, 3 if e >= 100 else 2)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def format_lines(vectors, first_word, word_blob, word_offsets, out):
     """Write ``word v1 ... vD\\n`` lines, row r of ``vectors`` being word first_word + r.
 
@@ -128,35 +130,76 @@ def format_lines(vectors, first_word, word_blob, word_offsets, out):
     return p
 
 
-def _word_blob(words: list[str]) -> tuple[np.ndarray, np.ndarray, list[bytes]]:
+@njit(cache=True, nogil=True)
+def pack_lines(vectors, first_word, word_blob, word_offsets, out):
+    """Binary lines ``word<space><D little-endian float32><newline>``, row r of
+    ``vectors`` (float32, C order) being word first_word + r. Returns the bytes used."""
+    raw = vectors.view(np.uint8)
+    width = raw.shape[1]
+    p = 0
+    for r in range(vectors.shape[0]):
+        w = first_word + r
+        for k in range(word_offsets[w], word_offsets[w + 1]):
+            out[p] = word_blob[k]
+            p += 1
+        out[p] = 32
+        p += 1
+        for k in range(width):
+            out[p + k] = raw[r, k]
+        p += width
+        out[p] = 10
+        p += 1
+    return p
+
+
+def _word_blob(words: list[str]) -> tuple[np.ndarray, np.ndarray]:
     encoded = [w.encode("utf-8", "surrogatepass") for w in words]
     offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
     offsets[1:] = np.cumsum([len(b) for b in encoded])
     blob = np.frombuffer(b"".join(encoded), dtype=np.uint8)
-    return blob, offsets, encoded
+    return blob, offsets
 
 
 def save_word2vec(path: str | os.PathLike, words: list[str], vectors: np.ndarray,
-                  binary: bool = False, rows_per_batch: int = 4096) -> None:
-    """Write ``vectors`` (one row per word) in word2vec text or binary format."""
+                  binary: bool = False, rows_per_batch: int | None = None, threads: int | None = None) -> None:
+    """Write ``vectors`` (one row per word) in word2vec text or binary format.
+
+    Batches of rows (``rows_per_batch``, default about 4 MB of output each) are
+    formatted by up to ``threads`` threads (default: every core; the Numba
+    formatters release the GIL) and written in order, so the file is the same
+    whatever the number of threads. At most two batches a thread are in memory at
+    once, and a model's padded matrix is never copied whole.
+    """
     n, dim = vectors.shape
     if n != len(words):
         raise ValueError(f"{len(words)} words but {n} vectors")
-    blob, offsets, encoded = _word_blob(words)
+    blob, offsets = _word_blob(words)
+    per_row = 4 * dim + 2 if binary else dim * 17 + 1
+    rows_per_batch = rows_per_batch or max(1, (4 << 20) // per_row)
+
+    def lines(start: int) -> memoryview:
+        end = min(n, start + rows_per_batch)
+        batch = np.ascontiguousarray(vectors[start:end], dtype="<f4")
+        out = np.empty(int(offsets[end] - offsets[start]) + (end - start) * per_row, dtype=np.uint8)
+        used = (pack_lines if binary else format_lines)(batch, start, blob, offsets, out)
+        return memoryview(out)[:used]
+
+    starts = range(0, n, rows_per_batch)
+    threads = max(1, min(threads or os.cpu_count() or 1, len(starts)))
     with atomic_write(path, "wb") as f:
         f.write(f"{n} {dim}\n".encode())
-        # One batch of rows at a time: a model's padded matrix is never copied whole.
-        for start in range(0, n, rows_per_batch):
-            end = min(n, start + rows_per_batch)
-            batch = np.ascontiguousarray(vectors[start:end], dtype="<f4")
-            if binary:
-                for word, row in zip(encoded[start:end], batch):
-                    f.write(word + b" " + row.tobytes() + b"\n")
-                continue
-            size = int(offsets[end] - offsets[start]) + (end - start) * (dim * 17 + 1)
-            out = np.empty(size, dtype=np.uint8)
-            used = format_lines(batch, start, blob, offsets, out)
-            f.write(memoryview(out)[:used])
+        if threads == 1:
+            for start in starts:
+                f.write(lines(start))
+            return
+        with ThreadPoolExecutor(threads, thread_name_prefix="fastw2v-writer") as pool:
+            pending: deque = deque()
+            for start in starts:
+                pending.append(pool.submit(lines, start))
+                if len(pending) >= 2 * threads:
+                    f.write(pending.popleft().result())
+            while pending:
+                f.write(pending.popleft().result())
 
 
 def load_word2vec(path: str | os.PathLike, binary: bool | None = None,
