@@ -10,7 +10,7 @@ tool's vectors scored), then puts the points side by side::
         --epochs 1,2,3,4,5 --tools fastw2v,gensim-file,fasttext --threads 2 --out /tmp/budget --save-results
 
 It writes ``OUT/results.md`` (every tool's wall time and scores at each epoch count,
-and what each tool reaches within the time of each of fastw2v's runs),
+and what each tool reaches within the wall time of each run),
 ``OUT/results.json`` and ``OUT/quality_per_second.png`` (analogies, WordSim-353
 and SimLex-999 against wall time, one line per tool); ``--save-results`` copies
 them to ``bench/results/DATE_<corpus>_<model>_time_budget.*``. Each epoch
@@ -70,17 +70,16 @@ def tables(points: list[dict], tools: list[str]) -> list[str]:
             lines.append(f"| {tool} | {c['epochs']} | {c['median_wall_s']:.1f} | "
                          f"{fmt_rate(c['words_per_s'])} | {fmt_num(c['analogy'], '.1f')} | "
                          f"{fmt_num(c['syntactic'], '.1f')} | {fmt_num(c['ws353'], '.3f')} | {fmt_num(c['simlex'], '.3f')} |")
-    if "fastw2v" not in tools:
-        return lines
-    lines += ["", "Within the wall time of each fastw2v run: each tool's best analogy score among its "
-              "runs that finished in that time, with its epochs (\"-\": no run finished).", "",
+    runs = sorted((c["median_wall_s"], c["epochs"], tool) for tool in tools for c in curve(points, tool))
+    lines += ["", "Within the wall time of each run: every tool's best analogy score among its runs that "
+              "finished in that time, with its epochs (\"-\": none finished).", "",
               "| budget | " + " | ".join(tools) + " |", "|---|" + "--:|" * len(tools)]
-    for c in curve(points, "fastw2v"):
+    for seconds, epochs, who in runs:
         cells = []
         for tool in tools:
-            b = best_within(points, tool, c["median_wall_s"], "analogy")
+            b = best_within(points, tool, seconds, "analogy")
             cells.append("-" if b is None else f"{b['analogy']:.1f} ({b['epochs']} ep.)")
-        lines.append(f"| {c['median_wall_s']:.1f} s (fastw2v, {c['epochs']} ep.) | " + " | ".join(cells) + " |")
+        lines.append(f"| {seconds:.1f} s ({who}, {epochs} ep.) | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -89,6 +88,7 @@ def plot(points: list[dict], tools: list[str], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     fig, axes = plt.subplots(1, len(SCORES), figsize=(12, 4))
     for ax, (score, label) in zip(axes, SCORES):
@@ -101,6 +101,9 @@ def plot(points: list[dict], tools: list[str], path: Path) -> None:
                 ax.annotate(str(p["epochs"]), (p["median_wall_s"], p[score]), fontsize=7,
                             textcoords="offset points", xytext=(3, 3))
         ax.set_xscale("log")
+        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("wall seconds, end to end (log)")
         ax.set_title(label)
         ax.grid(True, which="both", alpha=0.3)
