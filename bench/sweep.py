@@ -51,3 +51,22 @@ def save_results(paths: list[Path], date: str, name: str, who: str) -> list[Path
         print(f"{who}: wrote {dest}", file=sys.stderr)
         saved.append(dest)
     return saved
+
+
+def write_reports(out: Path, result: dict, plot, png_name: str, markdown: list[str]) -> list[Path]:
+    """A sweep's three reports in ``out``: ``results.json`` (``result``), the plot
+    (``plot(path)``, to ``png_name``) and ``results.md`` (the lines ``markdown``)."""
+    js = out / "results.json"
+    js.write_text(json.dumps(result, indent=1) + "\n")
+    png = out / png_name
+    plot(png)
+    md = out / "results.md"
+    md.write_text("\n".join(markdown))
+    return [md, js, png]
+
+
+def machine_line(m: dict) -> str:
+    """The report's machine line, from :func:`bench.machine.machine_facts`."""
+    return (f"- Machine: {m['cpu_model']}, {m['cpu_count']} logical CPUs ({m['cpus_usable']} usable), "
+            f"{m['memory_gib']} GiB; {m['platform']}; Python {m['python']}; fastw2v {m['packages'].get('fastw2v')}, "
+            f"gensim {m['packages'].get('gensim')}, numba {m['packages'].get('numba')}.")

@@ -24,12 +24,11 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import sys
 from pathlib import Path
 
 from .report import fmt_num, fmt_rate
-from .sweep import bench_run, positive_ints, save_results
+from .sweep import bench_run, machine_line, positive_ints, save_results, write_reports
 
 SCORES = (("analogy", "analogies %"), ("ws353", "WordSim-353"), ("simlex", "SimLex-999"))
 
@@ -115,7 +114,7 @@ def plot(points: list[dict], tools: list[str], path: Path) -> None:
     plt.close(fig)
 
 
-def write_reports(o, tools: list[str], points: list[dict], started: str, command: str,
+def reports(o, tools: list[str], points: list[dict], started: str, command: str,
                   corpus: dict) -> list[Path]:
     from .machine import machine_facts
 
@@ -124,12 +123,7 @@ def write_reports(o, tools: list[str], points: list[dict], started: str, command
               "settings": {"model": o.model, "dim": o.dim, "min_count": o.min_count, "threads": o.threads, "repeat": o.repeat,
                            "seed": o.seed, "subwords": o.subwords},
               "machine": m, "points": points}
-    js = o.out / "results.json"
-    js.write_text(json.dumps(result, indent=1) + "\n")
-    png = o.out / "quality_per_second.png"
-    plot(points, tools, png)
-    md = o.out / "results.md"
-    md.write_text("\n".join([
+    return write_reports(o.out, result, lambda path: plot(points, tools, path), "quality_per_second.png", [
         f"# Quality against training time, {corpus['name']}, {o.model}, {started[:10]}",
         "",
         f"Command: `{command}`",
@@ -140,16 +134,13 @@ def write_reports(o, tools: list[str], points: list[dict], started: str, command
                                                               if o.subwords else "") + ".",
         "- wall s = median end-to-end wall time of the tool's process; scores from the bench's "
         "evaluator (Google analogies over the 30,000 most frequent words, Spearman's rho).",
-        f"- Machine: {m['cpu_model']}, {m['cpu_count']} logical CPUs ({m['cpus_usable']} usable), "
-        f"{m['memory_gib']} GiB; {m['platform']}; Python {m['python']}; fastw2v {m['packages'].get('fastw2v')}, "
-        f"gensim {m['packages'].get('gensim')}, numba {m['packages'].get('numba')}.",
+        machine_line(m),
         "",
         *tables(points, tools),
         "",
         "![quality against wall time](quality_per_second.png)",
         "",
-    ]))
-    return [md, js, png]
+    ])
 
 
 def run(argv: list[str] | None = None) -> int:
@@ -195,7 +186,7 @@ def run(argv: list[str] | None = None) -> int:
         result = bench_run(corpus, o.out / f"e{epochs}", args, first=not points)
         points.append(point(result, epochs))
         c = result["corpus"]
-        paths = write_reports(o, tools, points, started, command,
+        paths = reports(o, tools, points, started, command,
                               {"name": c["name"], "tokens": c["tokens"], "vocab_size": c["vocab_size"]})
     if o.save_results:
         save_results(paths, started, f"{result['corpus']['name']}_{o.model}"

@@ -25,13 +25,12 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import subprocess
 import sys
 from pathlib import Path
 
 from . import REPO_DIR
-from .sweep import bench_run, positive_ints, save_results
+from .sweep import bench_run, machine_line, positive_ints, save_results, write_reports
 
 DEFAULT_TYPES = "10000,100000,500000,1000000,2000000"
 
@@ -134,13 +133,13 @@ def run(argv: list[str] | None = None) -> int:
                 args += ["--threads", str(o.threads)]
             print(f"vocab_sweep: {types:,} types, dim {dim}", file=sys.stderr, flush=True)
             points.append(point(bench_run(corpus, out, args, first=not points), types, dim))
-            paths = write_reports(o, tools, points, started)  # after every point: a cut-short sweep keeps them
+            paths = reports(o, tools, points, started)  # after every point: a cut-short sweep keeps them
     if o.save_results:
         save_results(paths, started, "zipf_vocab_sweep", "vocab_sweep")
     return 0
 
 
-def write_reports(o, tools: list[str], points: list[dict], started: str) -> list[Path]:
+def reports(o, tools: list[str], points: list[dict], started: str) -> list[Path]:
     from .machine import machine_facts
 
     m = machine_facts()
@@ -149,12 +148,7 @@ def write_reports(o, tools: list[str], points: list[dict], started: str) -> list
               "settings": {"model": o.model, "epochs": o.epochs, "repeat": o.repeat, "threads": o.threads,
                            "seed": o.seed, "tokens": o.tokens, "min_count": 1},
               "machine": m, "points": points}
-    js = o.out / "results.json"
-    js.write_text(json.dumps(result, indent=1) + "\n")
-    png = o.out / "words_per_s.png"
-    plot(points, tools, png)
-    md = o.out / "results.md"
-    md.write_text("\n".join([
+    return write_reports(o.out, result, lambda path: plot(points, tools, path), "words_per_s.png", [
         f"# Skip-gram speed against vocabulary size, {started[:10]}" if o.model == "sg"
         else f"# CBOW speed against vocabulary size, {started[:10]}",
         "",
@@ -166,16 +160,13 @@ def write_reports(o, tools: list[str], points: list[dict], started: str) -> list
         "the tools interleaved; other settings fastw2v's defaults (window 5, negative 5, sample 1e-3), "
         f"{o.epochs} epoch(s). Vocabulary = every word seen; model MB = both layers, float32.",
         "- words/s = in-vocabulary tokens x epochs / median end-to-end wall time of the tool's process.",
-        f"- Machine: {m['cpu_model']}, {m['cpu_count']} logical CPUs ({m['cpus_usable']} usable), "
-        f"{m['memory_gib']} GiB; {m['platform']}; Python {m['python']}; fastw2v {m['packages'].get('fastw2v')}, "
-        f"gensim {m['packages'].get('gensim')}, numba {m['packages'].get('numba')}.",
+        machine_line(m),
         "",
         *table(points, tools),
         "",
         "![words/s against vocabulary size](words_per_s.png)",
         "",
-    ]))
-    return [md, js, png]
+    ])
 
 
 if __name__ == "__main__":
