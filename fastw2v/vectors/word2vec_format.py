@@ -38,12 +38,26 @@ from ..files import atomic_write
 _POW10 = np.array([float(f"1e{k}") for k in range(-64, 65)])  # _POW10[k + 64] = 10^k
 
 
+_PAIRS = np.frombuffer(b"".join(b"%02d" % i for i in range(100)), dtype=np.uint8).copy()  # "00".."99"
+_IPOW10 = np.array([10 ** k for k in range(19)], dtype=np.int64)
+
+
 @njit(cache=True, inline="always")
 def _put_int(out, p, m, n_digits):
-    """Write integer ``m`` as exactly ``n_digits`` decimal digits at out[p:]."""
-    for k in range(n_digits - 1, -1, -1):
-        out[p + k] = 48 + m % 10
-        m //= 10
+    """Write integer ``m`` (0 <= m < 10 ** n_digits) as exactly ``n_digits`` decimal
+    digits at out[p:], two digits a division (unsigned: no floor-division fix-ups)."""
+    k = p + n_digits
+    u = np.uint64(m)
+    hundred = np.uint64(100)
+    while k - p >= 2:
+        q = u // hundred
+        r = np.int64(u - q * hundred)
+        out[k - 2] = _PAIRS[2 * r]
+        out[k - 1] = _PAIRS[2 * r + 1]
+        u = q
+        k -= 2
+    if k > p:
+        out[p] = 48 + np.int64(u)
     return p + n_digits
 
 
@@ -95,11 +109,11 @@ def _write_number(v, out, p):
                 out[p] = 48
                 p += 1
             return p
-        scale = 10 ** (nd - e - 1)
+        scale = _IPOW10[nd - e - 1]
         p = _put_int(out, p, m // scale, e + 1)
         out[p] = 46
         return _put_int(out, p + 1, m % scale, nd - e - 1)
-    scale = 10 ** (nd - 1)  # d.ddde[+-]XX
+    scale = _IPOW10[nd - 1]  # d.ddde[+-]XX
     p = _put_int(out, p, m // scale, 1)
     if nd > 1:
         out[p] = 46
@@ -110,6 +124,15 @@ def _write_number(v, out, p):
     return _put_int(out, p + 2, e, 3 if e >= 100 else 2)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _put_word(word_blob, word_offsets, w, out, p):
+    """Copy word ``w``'s bytes (``word_blob[word_offsets[w]:word_offsets[w + 1]]``) to out[p:]."""
+    for k in range(word_offsets[w], word_offsets[w + 1]):
+        out[p] = word_blob[k]
+        p += 1
+    return p
+
+
 @njit(cache=True, nogil=True)
 def format_lines(vectors, first_word, word_blob, word_offsets, out):
     """Write ``word v1 ... vD\\n`` lines, row r of ``vectors`` being word first_word + r.
@@ -118,10 +141,7 @@ def format_lines(vectors, first_word, word_blob, word_offsets, out):
     """
     p = 0
     for r in range(vectors.shape[0]):
-        w = first_word + r
-        for k in range(word_offsets[w], word_offsets[w + 1]):
-            out[p] = word_blob[k]
-            p += 1
+        p = _put_word(word_blob, word_offsets, first_word + r, out, p)
         for d in range(vectors.shape[1]):
             out[p] = 32
             p = _write_number(np.float64(vectors[r, d]), out, p + 1)
@@ -138,10 +158,7 @@ def pack_lines(vectors, first_word, word_blob, word_offsets, out):
     width = raw.shape[1]
     p = 0
     for r in range(vectors.shape[0]):
-        w = first_word + r
-        for k in range(word_offsets[w], word_offsets[w + 1]):
-            out[p] = word_blob[k]
-            p += 1
+        p = _put_word(word_blob, word_offsets, first_word + r, out, p)
         out[p] = 32
         p += 1
         for k in range(width):
