@@ -363,20 +363,25 @@ def save_to_results_dir(result: dict, paths: list[Path], results_dir: Path) -> l
     Named ``YYYY-MM-DD_<corpus>_<model>[_scaling]``, or ``YYYY-MM-DD_<corpus>_memory``;
     ``_HHMM`` is appended when that name is taken.
     """
-    results_dir.mkdir(parents=True, exist_ok=True)
     stem = f"{result['date'][:10]}_{result['corpus']['name']}"
     if result["kind"] == "memory":
         stem += "_memory"
     else:
         stem += f"_{result['settings']['model']}" + ("_subwords" if result.get("subwords") else "") \
             + ("_scaling" if result["kind"] == "scaling" else "")
-    if any((results_dir / f"{stem}{ext}").exists() for ext in (".md", ".json")):
-        stem += "_" + result["date"][11:16].replace(":", "")
+    return copy_reports([p for p in paths if p.suffix in (".md", ".json")], results_dir, stem, result["date"])
+
+
+def copy_reports(paths: list[Path], results_dir: Path, stem: str, date: str) -> list[Path]:
+    """Copy ``paths`` to ``results_dir/STEM.<suffix>``, with ``_HHMM`` (from the ISO
+    timestamp ``date``) appended to the stem when one of those names is taken."""
+    results_dir.mkdir(parents=True, exist_ok=True)
+    if any((results_dir / f"{stem}{p.suffix}").exists() for p in paths):
+        stem += "_" + date[11:16].replace(":", "")
     saved = []
     for p in paths:
-        if p.suffix in (".md", ".json"):
-            dest = results_dir / f"{stem}{p.suffix}"
-            shutil.copyfile(p, dest)
-            saved.append(dest)
+        dest = results_dir / f"{stem}{p.suffix}"
+        shutil.copyfile(p, dest)
+        saved.append(dest)
     return saved
 

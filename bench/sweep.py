@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 from . import REPO_DIR, RESULTS_DIR
+from .report import copy_reports
 
 
 def positive_ints(text: str) -> list[int]:
@@ -25,10 +25,15 @@ def positive_ints(text: str) -> list[int]:
     return values
 
 
-def bench_run(corpus: Path, out: Path, args: list[str], *, first: bool) -> dict:
+def bench_run(corpus: Path, out: Path, args: list[str], *, first: bool, prepared: Path) -> dict:
     """One point: ``python -m bench run --corpus CORPUS --out OUT ARGS`` in its own
     process, with Numba's usual cache (the sweep's first point warms it up and
-    compiles; the others skip the warm-up). Returns the point's ``results.json``."""
+    compiles; the others skip the warm-up). ``OUT/corpus`` is a link to ``prepared``,
+    so the points that share a corpus prepare it once. Returns the point's ``results.json``."""
+    prepared.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    if not (out / "corpus").exists():
+        (out / "corpus").symlink_to(prepared.resolve(), target_is_directory=True)
     cmd = [sys.executable, "-m", "bench", "run", "--corpus", str(corpus), "--out", str(out), *args,
            "--numba-cache", "default"]
     if not first:
@@ -40,16 +45,9 @@ def bench_run(corpus: Path, out: Path, args: list[str], *, first: bool) -> dict:
 def save_results(paths: list[Path], date: str, name: str, who: str) -> list[Path]:
     """Copy ``paths`` to ``bench/results/DATE_NAME.<suffix>`` (``_HHMM`` appended when
     that name is taken); ``date`` is an ISO timestamp."""
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    stem = f"{date[:10]}_{name}"
-    if any((RESULTS_DIR / f"{stem}{p.suffix}").exists() for p in paths):
-        stem += "_" + date[11:16].replace(":", "")
-    saved = []
-    for path in paths:
-        dest = RESULTS_DIR / f"{stem}{path.suffix}"
-        shutil.copyfile(path, dest)
+    saved = copy_reports(paths, RESULTS_DIR, f"{date[:10]}_{name}", date)
+    for dest in saved:
         print(f"{who}: wrote {dest}", file=sys.stderr)
-        saved.append(dest)
     return saved
 
 

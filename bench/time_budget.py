@@ -178,16 +178,17 @@ def run(argv: list[str] | None = None) -> int:
     points: list[dict] = []
     paths: list[Path] = []
     for epochs in sorted(set(o.epochs)):
-        args = ["--tools", ",".join(tools), "--model", o.model, "--dim", str(o.dim), "--min-count", str(o.min_count), "--epochs", str(epochs),
-                "--repeat", str(o.repeat), "--seed", str(o.seed), "--eval-repeats", o.eval_repeats]
+        args = ["--tools", ",".join(tools), "--model", o.model, "--dim", str(o.dim), "--min-count", str(o.min_count),
+                "--epochs", str(epochs), "--repeat", str(o.repeat), "--seed", str(o.seed),
+                "--eval-repeats", o.eval_repeats]
         args += ["--threads", str(o.threads)] if o.threads else []
         args += ["--subwords"] if o.subwords else []
         print(f"time_budget: {epochs} epoch(s)", file=sys.stderr, flush=True)
-        result = bench_run(corpus, o.out / f"e{epochs}", args, first=not points)
+        result = bench_run(corpus, o.out / f"e{epochs}", args, first=not points, prepared=o.out / "corpus")
         points.append(point(result, epochs))
         c = result["corpus"]
         paths = reports(o, tools, points, started, command,
-                              {"name": c["name"], "tokens": c["tokens"], "vocab_size": c["vocab_size"]})
+                        {"name": c["name"], "tokens": c["tokens"], "vocab_size": c["vocab_size"]})
     if o.save_results:
         save_results(paths, started, f"{result['corpus']['name']}_{o.model}"
                      + ("_subwords" if o.subwords else "") + "_time_budget", "time_budget")

@@ -117,6 +117,7 @@ def run(argv: list[str] | None = None) -> int:
     tools = [t.strip() for t in o.tools.split(",") if t.strip()]
     o.out.mkdir(parents=True, exist_ok=True)
     started = datetime.datetime.now().isoformat(timespec="seconds")
+    command = "python -m bench.vocab_sweep " + " ".join(sys.argv[1:] if argv is None else argv)
     points: list[dict] = []
     paths: list[Path] = []
     for types in o.types:
@@ -132,18 +133,18 @@ def run(argv: list[str] | None = None) -> int:
             if o.threads:
                 args += ["--threads", str(o.threads)]
             print(f"vocab_sweep: {types:,} types, dim {dim}", file=sys.stderr, flush=True)
-            points.append(point(bench_run(corpus, out, args, first=not points), types, dim))
-            paths = reports(o, tools, points, started)  # after every point: a cut-short sweep keeps them
+            result = bench_run(corpus, out, args, first=not points, prepared=o.out / "prepared" / f"t{types}")
+            points.append(point(result, types, dim))
+            paths = reports(o, tools, points, started, command)  # after every point: a cut-short sweep keeps them
     if o.save_results:
         save_results(paths, started, "zipf_vocab_sweep", "vocab_sweep")
     return 0
 
 
-def reports(o, tools: list[str], points: list[dict], started: str) -> list[Path]:
+def reports(o, tools: list[str], points: list[dict], started: str, command: str) -> list[Path]:
     from .machine import machine_facts
 
     m = machine_facts()
-    command = "python -m bench.vocab_sweep " + " ".join(sys.argv[1:])
     result = {"kind": "vocab_sweep", "date": started, "command": command, "tools": tools,
               "settings": {"model": o.model, "epochs": o.epochs, "repeat": o.repeat, "threads": o.threads,
                            "seed": o.seed, "tokens": o.tokens, "min_count": 1},

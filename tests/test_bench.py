@@ -646,6 +646,9 @@ def test_time_budget_end_to_end(tiny_corpus, tmp_path):
             assert mine["ws353"] == theirs["quality"]["ws353"]["spearman"]
             assert mine["simlex"] == theirs["quality"]["simlex"]["spearman"]
     md = (out / "results.md").read_text()
+    # the corpus is prepared once, for the first epoch count, and reused by the second
+    assert (out / "e1" / "corpus").resolve() == (out / "e2" / "corpus").resolve() == (out / "corpus").resolve()
+    assert json.loads((out / "e2" / "results.json").read_text())["corpus"]["prepare_s"] == 0.0
     lines = md.splitlines()
     for tool in ("fastw2v", "gensim-file"):
         assert sum(line.startswith(f"| {tool} | ") for line in lines) == 2
